@@ -1,0 +1,61 @@
+"""Errors a user can act on.
+
+A modeller who mistypes a pathway file should see one line that says where the
+mistake is and what was expected, never a traceback:
+
+    pathways/thanet.yaml:42: services.step_up.beds: expected a whole number >= 0, got -3
+
+Library code raises :class:`InputError`; only the command line turns it into a
+message on stderr and exit code 2. Nothing in the library calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class InputError(Exception):
+    """A mistake in something the user gave carepath (a file, a flag, a folder).
+
+    Parameters
+    ----------
+    message:
+        What was expected and what was found, in plain words.
+    file:
+        The file the mistake is in, as the user named it.
+    line:
+        1-based line number, when known.
+    key:
+        Dotted path of the key inside the file (``services.step_up.beds``).
+    """
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    key: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file
+            if self.line:
+                where += f":{self.line}"
+            where += ": "
+        key = f"{self.key}: " if self.key else ""
+        return f"{where}{key}{self.message}"
+
+
+class InputErrors(InputError):  # noqa: N818 - a collection of InputError, named for what it holds
+    """Several independent mistakes found in one pass; shown one per line."""
+
+    def __init__(self, errors: list[InputError]) -> None:
+        self.errors = errors
+        first = errors[0]
+        super().__init__(first.message, first.file, first.line, first.key)
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)
