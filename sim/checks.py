@@ -385,11 +385,24 @@ def _check_step(pathway: Pathway, name: str, step: Step, loc: tuple[Any, ...], l
             yield from need("on_divert", f"where patients go when {step.service} is full (its when_full diverts them)")
         for key in ("window", "target", "roles", "travel", "on_escalate"):
             yield from forbid(key, f"'{key}' applies to teams and hubs, not to {kind} services")
+        capacity = getattr(service, "beds", getattr(service, "packages", 1))
+        if kind != "acute" and capacity == 0 and when_full == "wait":
+            unit = "packages" if kind == "care_package" else "beds"
+            yield ("services", step.service, unit), (
+                f"0 {unit} with when_full: wait would hold patients at step {name!r} forever; "
+                "use divert (with on_divert) or a wait limit"
+            )
     elif kind == "team":
         yield from need("duration", "how long the visit takes")
         yield from need("next", "where patients go after the visit")
         if step.window is not None:
             yield from need("on_escalate", "where patients go when the team cannot reach them within their window")
+        never_staffed = service.staff == 0 if service.staff is not None else all(s.staff == 0 for s in service.roster)
+        if never_staffed and step.on_divert is None and step.on_escalate is None:
+            yield ("services", step.service, "staff" if service.staff is not None else "roster"), (
+                f"no one is ever on duty, so patients at step {name!r} would wait forever; "
+                "give the step an on_divert (or a window and on_escalate) route"
+            )
         if service.at_shift_end is not None and service.at_shift_end.queued == "divert":
             yield from need("on_divert", f"where patients go when they are still queued at the end of {step.service}'s shift")
         for key in ("travel", "discharge"):

@@ -28,8 +28,23 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-stdout = Console()
-stderr = Console(stderr=True)
+
+
+class _Stdout:
+    """A rich console made when first used, so it sees the stdout of the moment.
+
+    On a terminal it takes the terminal's width; in a pipe or a log it uses a
+    width of 160 columns, so tables are not squeezed to 80.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=160)
+        return getattr(console, name)
+
+
+stdout = _Stdout()
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -277,8 +292,10 @@ def validate(
     from sim.validation import cases, run_case
 
     table = Table(title=f"carepath engine validation: exact value inside the 99% CI of {reps} replications", header_style="bold")
-    for column in ("case", "what", "exact", "simulated mean", "99% CI", "result"):
-        table.add_column(column, overflow="fold")
+    table.add_column("case", no_wrap=True)
+    table.add_column("what", overflow="fold", ratio=1)
+    for column in ("exact", "simulated mean", "99% CI", "result"):
+        table.add_column(column, no_wrap=True)
     failures = 0
     for case in cases(scale):
         result = run_case(case, reps, seed)
@@ -297,6 +314,18 @@ def validate(
         stdout.print(f"[red]{failures} case(s) failed[/red]")
         raise typer.Exit(1)
     stdout.print("all cases passed")
+
+
+def _register_subcommands() -> None:
+    """Command groups that live in their own modules."""
+    try:
+        from sim.calibration.cli import app as calibrate_app
+    except ImportError:  # pragma: no cover - while the calibration package is absent
+        return
+    app.add_typer(calibrate_app, name="calibrate", help="Fit inputs from discharge data; fit unknowns to observed series.")
+
+
+_register_subcommands()
 
 
 def main() -> None:

@@ -64,8 +64,9 @@ class RunResult:
     summary: pd.DataFrame  # replication, service, metric, value, unit
     timeseries: pd.DataFrame  # replication, service, day, metric, value
     distributions: pd.DataFrame  # replication, service, metric, lower, upper, count
-    events: pd.DataFrame | None  # replication, patient, time, event, step, service
+    events: pd.DataFrame | None  # replication, patient, time, event, step, where
     patients: int
+    people: pd.DataFrame | None = None  # with the event log: who each patient is (attributes)
 
 
 class Simulation:
@@ -122,6 +123,8 @@ class Simulation:
         self._entries: list[int] = []
         self._daily: list[list[tuple[float, ...]]] = [[] for _ in self.services]
         self._stated_arrivals = arrivals
+        self._attribute_names = ["stream", "locality", "age_band", *(a.name for a in network.attributes)]
+        self._people: list[tuple] = []
 
     # -- routing ------------------------------------------------------------------------
     def enter(self, patient: Patient, destination: int) -> None:
@@ -214,6 +217,7 @@ class Simulation:
             self.patients_after_warm_up += 1
         if self.events is not None:
             self.record(patient, "arrival", self.network.demand[batch.codes["stream"][row]].name)
+            self._people.append((patient.pid, now, *(int(batch.codes[name][row]) for name in self._attribute_names)))
         self.enter(patient, self._entries[row])
 
     # -- the census at the start ----------------------------------------------------------
@@ -322,6 +326,7 @@ class Simulation:
             distributions=self._distributions(),
             events=self._events_frame(),
             patients=self.patients,
+            people=self._people_frame(),
         )
 
     def _timeseries(self) -> pd.DataFrame:
@@ -354,6 +359,17 @@ class Simulation:
                 for lower, upper, count in tally.nonzero_bins():
                     rows.append((self.replication, service.name, metric, lower, upper, count))
         return pd.DataFrame(rows, columns=["replication", "service", "metric", "lower", "upper", "count"])
+
+    def _people_frame(self) -> pd.DataFrame | None:
+        """Who each patient in the event log is: attribute levels by name."""
+        if self.events is None:
+            return None
+        frame = pd.DataFrame(self._people, columns=["patient", "arrival", *self._attribute_names])
+        levels = self.network.levels
+        for name in self._attribute_names:
+            frame[name] = pd.Categorical.from_codes(frame[name].astype(int), categories=levels[name]) if len(frame) else frame[name]
+        frame.insert(0, "replication", self.replication)
+        return frame
 
     def _events_frame(self) -> pd.DataFrame | None:
         if self.events is None:

@@ -70,6 +70,7 @@ def combine(results: list[RunResult]) -> dict[str, pd.DataFrame]:
     events = [r.events for r in results if r.events is not None]
     if events:
         tables["events"] = pd.concat(events, ignore_index=True)
+        tables["patients"] = pd.concat([r.people for r in results if r.people is not None], ignore_index=True)
     return tables
 
 

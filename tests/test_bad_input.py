@@ -230,3 +230,18 @@ def test_random_mutations_never_raise_anything_but_input_error(tmp_path, data):
         for line in str(error).splitlines():
             assert line.startswith(str(target)), line
             assert "Traceback" not in line
+
+
+def test_zero_capacity_that_would_trap_patients_is_refused(tmp_path):
+    text = VALID.replace("    beds: 4\n    when_full: divert\n", "    beds: 0\n    when_full: wait\n").replace(
+        "    next: home\n    on_divert: admission\n", "    next: home\n"
+    )
+    expect_error(tmp_path, write(tmp_path, text), 17, "services.step_up.beds", "would hold patients at step 'step_up' forever")
+
+
+def test_team_with_no_staff_needs_somewhere_to_send_patients(tmp_path):
+    text = VALID.replace("    staff: 2\n", "    staff: 0\n")
+    expect_error(tmp_path, write(tmp_path, text), 14, "services.team.staff", "no one is ever on duty")
+    # with a route for diverted patients, zero staff is the legal 'no service' baseline
+    fixed = text.replace("    next: {home: 0.8, step_up: 0.2}\n", "    next: {home: 0.8, step_up: 0.2}\n    on_divert: admission\n")
+    assert load_pathway(write(tmp_path, fixed, "fixed.yaml"))[0].services["team"].staff == 0

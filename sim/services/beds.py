@@ -217,6 +217,8 @@ class Beds(Service):
         if self.busy >= self.capacity:
             self.over_capacity.change(now, -1)
         self.discharges_today += 1
+        if self.recording:
+            self.simulation.record(patient, "discharged", self.name)
         if patient.delayed:
             patient.delayed = False
             self.delayed.change(now, -1)
