@@ -148,6 +148,8 @@ def format_value(value: float, unit: str) -> str:
         return f"{value / 24:,.1f} d"
     if unit == "hours":
         return f"{value:,.2f} h" if abs(value) < 10 else f"{value:,.1f} h"
+    if unit in ("count", "patients", "days", "beds"):
+        return f"{value:,.0f}" if abs(value) >= 10 else f"{value:,.1f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:,.2f}"
@@ -205,6 +207,146 @@ def _service_kinds(summary) -> dict[str, str]:
         else:
             kinds[service] = "beds"
     return kinds
+
+
+# ---------------------------------------------------------------------------
+# sweep
+
+
+@app.command()
+@user_errors
+def sweep(
+    experiment_file: Annotated[Path, typer.Argument(help="The experiment file (YAML).", show_default=False)],
+    jobs: Annotated[int, typer.Option(help="Local parallel workers (0 = all cores).")] = 0,
+    backend: Annotated[str, typer.Option(help="'loky' (this machine) or 'dask' (a Dask cluster).")] = "loky",
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (tcp://HOST:PORT) or scheduler file.")] = None,
+    precision: Annotated[float | None, typer.Option(help="Add replications until the 95% CI half-width of admissions avoided is within this share of its mean, e.g. 0.05.")] = None,
+    max_reps: Annotated[int | None, typer.Option("--max-reps", help="Cap on replications per scenario with --precision.")] = None,
+    reps: Annotated[int | None, typer.Option(help="Replications per scenario (default: the experiment's).", min=1)] = None,
+    out: Annotated[Path | None, typer.Option(help="Results folder (default: results/<experiment name>).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for a Dask scheduler or its workers.")] = 30.0,
+) -> None:
+    """Run an experiment: every scenario against the baseline on the same patients; resumable."""
+    from sim.sweep import SweepOptions, run_sweep
+
+    if backend not in ("loky", "dask"):
+        raise InputError(f"--backend: expected 'loky' or 'dask', got {backend!r}")
+    if precision is not None and not 0 < precision < 1:
+        raise InputError(f"--precision: expected a share between 0 and 1 (e.g. 0.05), got {precision}")
+    started = time.perf_counter()
+    outcome = run_sweep(
+        experiment_file,
+        SweepOptions(
+            jobs=jobs, backend=backend, scheduler=scheduler, precision=precision, max_replications=max_reps,
+            replications=reps, out=out, timeout=timeout,
+        ),
+    )
+    print_scenarios(outcome)
+    elapsed = time.perf_counter() - started
+    total = sum(outcome.replications.values())
+    stdout.print(f"{outcome.ran} run(s) done now, {total} in the comparison; {elapsed:.1f} s")
+    if outcome.precision:
+        met = sum(1 for s in outcome.precision.values() if s["met"])
+        stdout.print(
+            f"precision: {met} of {len(outcome.precision)} scenario(s) reached the target; "
+            f"replications needed: {min(outcome.replications.values())} to {max(outcome.replications.values())}"
+        )
+        for name, status in outcome.precision.items():
+            if not status["met"]:
+                stdout.print(f"  not reached: {name}: +/- {status['half_width']:.3g} on {status['mean']:.3g} after {status['n']} replications")
+    if outcome.sensitivity is not None:
+        print_sensitivity(outcome.sensitivity)
+    stdout.print(f"results: {outcome.folder}/ (summary/, timeseries/, distributions/, analysis/, manifest.json)")
+
+
+def print_sensitivity(frame) -> None:
+    method = frame["method"].iloc[0]
+    main_index = "mu_star" if method == "morris" else "ST"
+    grid = Table(title=f"sensitivity ({method}): {'mu* (mean absolute elementary effect)' if method == 'morris' else 'total-order Sobol index'} with 95% CI", header_style="bold")
+    grid.add_column("factor")
+    for output in frame["output"].unique():
+        grid.add_column(output.replace("_", " "), justify="right")
+    for factor in frame["factor"].unique():
+        cells = [factor]
+        for output in frame["output"].unique():
+            row = frame[(frame.factor == factor) & (frame.output == output) & (frame["index"] == main_index)].iloc[0]
+            cells.append(f"{row['value']:,.3g} +/- {row['conf']:,.2g}")
+        grid.add_row(*cells)
+    stdout.print(grid)
+
+
+def _ci(row, key: str, unit: str) -> str:
+    mean = row.get(key)
+    low, high = row.get(f"{key}_low"), row.get(f"{key}_high")
+    text = format_value(mean, unit)
+    if low is not None and high is not None and low == low and high == high:
+        text += f" ({format_value(low, unit)} to {format_value(high, unit)})"
+    return text
+
+
+def print_scenarios(outcome) -> None:
+    table = outcome.table
+    spec = outcome.experiment.spec
+    grid = Table(title=f"{spec.name}: admissions avoided against the baseline, per year (95% CI)", header_style="bold")
+    grid.add_column("scenario", overflow="fold")
+    grid.add_column("reps", justify="right")
+    grid.add_column("acute admissions", justify="right")
+    grid.add_column("admissions avoided", justify="right")
+    grid.add_column("bed days saved", justify="right")
+    teams = [c for c in table.columns if c.startswith("within_target:") and not c.endswith(("_low", "_high"))]
+    if teams:
+        grid.add_column(f"within target ({teams[0].split(':', 1)[1]})", justify="right")
+    grid.add_column("extra cost", justify="right")
+    grid.add_column("cost per admission avoided", justify="right")
+    for _, row in table.iterrows():
+        row = row.to_dict()
+        cells = [
+            row["scenario"],
+            str(row["replications"]),
+            _ci(row, "admissions_per_year", "count"),
+            "-" if row["baseline"] else _ci(row, "admissions_avoided_per_year", "count"),
+            "-" if row["baseline"] else _ci(row, "bed_days_saved_per_year", "count"),
+        ]
+        if teams:
+            cells.append(format_value(row[teams[0]], "share"))
+        cells += [
+            "-" if row["baseline"] else format_value(row["extra_cost_per_year"], "GBP"),
+            "-" if row["baseline"] else _ci(row, "cost_per_admission_avoided", "GBP"),
+        ]
+        grid.add_row(*cells)
+    stdout.print(grid)
+
+
+@app.command()
+@user_errors
+def warmup(
+    pathway_file: Annotated[Path, typer.Argument(help="The pathway file (YAML).", show_default=False)],
+    reps: Annotated[int, typer.Option(help="Replications from an empty start.", min=2)] = 10,
+    horizon: Annotated[str | None, typer.Option(help="Length of each run (default: the pathway's).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Root seed (default: the pathway's).")] = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for the chart (default: results/warmup-<pathway>).")] = None,
+    jobs: Annotated[int, typer.Option(help="Parallel workers (0 = all cores).")] = 0,
+) -> None:
+    """Suggest a warm-up: MSER-5 on daily occupancy averaged over replications from empty."""
+    from sim.storage import write_table
+    from sim.warmup import chart, diagnose
+
+    pathway, _ = _load(pathway_file)
+    advice = diagnose(pathway, reps, _duration(horizon, "--horizon"), seed, jobs)
+    folder = out or Path("results") / f"warmup-{pathway_file.stem}"
+    write_table(folder, "warmup", advice.table)
+    paths = chart(advice, folder, f"{pathway.name}: warm-up from an empty start ({reps} replications)")
+    grid = Table(title=f"{pathway.name}: MSER-5 truncation of daily levels (mean of {reps} replications)", header_style="bold")
+    for column in ("service", "level", "truncation (days)", "steady mean"):
+        grid.add_column(column, justify="left" if column in ("service", "level") else "right")
+    for _, row in advice.table.iterrows():
+        grid.add_row(row.service, row.metric, str(int(row.truncation_days)), f"{row.steady_mean:,.1f}")
+    stdout.print(grid)
+    current = pathway.warm_up / 24
+    stdout.print(
+        f"suggested warm-up: {advice.suggested_days} days (the pathway has {current:g} days); "
+        f"chart: {paths['png']}"
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -33,6 +33,10 @@ from sim.sampling import CHUNK_HOURS, Batch, batch_from_arrivals, draw_batch, dr
 from sim.services import SERVICE_CLASSES, Service
 from sim.units import HOURS_PER_DAY
 
+#: Bump when a change to the engine changes what a run produces: cached runs
+#: in a results store are keyed by it, so they are re-run rather than mixed.
+ENGINE_VERSION = "1"
+
 
 class Patient:
     """A patient moving through the pathway; their draws live in their batch."""

@@ -1,0 +1,1 @@
+"""Charts a programme board can read: one palette, plain-English titles, uncertainty shown."""
