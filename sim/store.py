@@ -8,6 +8,7 @@
       timeseries/run=<key>/rep=00007.parquet   daily occupancy, delays, admissions
       distributions/run=<key>/rep=00007.parquet  histograms of waits and responses
       analysis/...                        tables derived from the runs (rebuilt each sweep)
+      inputs/experiment.yaml, pathway.yaml   copies of the files the runs came from
 
 A run's key is a hash of its scenario's validated pathway (units converted), the
 seed, horizon, warm-up and engine version, so:
@@ -93,7 +94,7 @@ class ResultsStore:
                     "carepath never mixes experiments: choose another --out folder"
                 )
         elif folder.exists() and any(folder.iterdir()):
-            stray = [p.name for p in folder.iterdir() if p.name not in TABLES and p.name != "analysis"]
+            stray = [p.name for p in folder.iterdir() if p.name not in (*TABLES, "analysis", "inputs")]
             if stray:
                 raise InputError(
                     f"{folder} is not empty and has no carepath manifest ({', '.join(sorted(stray)[:3])}); "
@@ -144,6 +145,17 @@ class ResultsStore:
 
     def write_manifest(self, manifest: dict[str, Any]) -> None:
         write_json(self.folder / "manifest.json", manifest)
+
+    def save_inputs(self, experiment_file: Path, pathway_file: Path) -> None:
+        """Keep copies of the files the runs came from, so the folder explains itself.
+
+        The report reads the pathway's sourced and assumed numbers from here, even
+        if the original files have since moved or changed.
+        """
+        from sim.storage import write_bytes
+
+        write_bytes(self.folder / "inputs" / "experiment.yaml", Path(experiment_file).read_bytes())
+        write_bytes(self.folder / "inputs" / "pathway.yaml", Path(pathway_file).read_bytes())
 
     def manifest(self) -> dict[str, Any]:
         return json.loads((self.folder / "manifest.json").read_text(encoding="utf-8"))

@@ -197,6 +197,7 @@ def run_sweep(path: str | Path, options: SweepOptions | None = None) -> SweepOut
             raise InputError("--backend dask needs --scheduler tcp://HOST:PORT (or a scheduler file)")
         client = connect(options.scheduler, timeout=options.timeout)
     try:
+        store.save_inputs(Path(experiment.document.path), experiment.pathway_file)
         store.write_manifest(_manifest(experiment, keys, targets, store, "running", created))
         ran = _execute(experiment, store, keys, targets, options)
         precision_target = options.precision if options.precision is not None else (spec.precision.target if spec.precision else None)
