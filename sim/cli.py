@@ -126,7 +126,7 @@ def run(
 
 
 KEY_METRICS = {
-    "team": ["arrivals", "admitted", "escalated", "within_target", "response_mean", "utilisation", "cost"],
+    "team": ["arrivals", "admitted", "escalated", "within_target", "response_mean", "assessments", "utilisation", "cost"],
     "hub": ["arrivals", "admitted", "diverted", "response_mean", "utilisation", "cost"],
     "beds": ["arrivals", "admitted", "diverted", "wait_mean", "occupancy_mean", "utilisation", "bed_days", "delayed_bed_days", "cost"],
     "care_package": ["arrivals", "admitted", "wait_mean", "occupancy_mean", "utilisation", "cost"],

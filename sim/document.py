@@ -230,7 +230,12 @@ def _message(err: dict[str, Any]) -> str:
 # provenance: where each number came from
 
 _PROVENANCE = re.compile(r"\b(source[sd]?|sourced|assumption|assumed)\s*:\s*(?P<text>.+)", re.IGNORECASE)
-_HAS_DIGIT = re.compile(r"\d")
+#: A value that states an amount: 12, 0.85, "90 min", "45 GBP", "£45", "83.6%", "18 per 1000 per year",
+#: or opening hours "08:00-20:00". Names that merely contain digits ("0-64", "85+", "P1") are not.
+_QUANTITY = re.compile(
+    r"^\s*(?:(?:GBP\s*|£)?[-+]?(?:\d[\d,]*(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?:\s*%|\s*[A-Za-z][A-Za-z ,0-9.%]*)?"
+    r"|\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2})\s*$"
+)
 
 
 @dataclass(frozen=True)
@@ -329,11 +334,8 @@ def provenance(document: Document) -> list[Provenance]:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             continue
-        if isinstance(value, str) and not _HAS_DIGIT.search(value):
+        if isinstance(value, str) and not _QUANTITY.match(value):
             continue
-        if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}\s*-\s*\d{1,2}:\d{2}", value.strip()):
-            # opening hours and shift times are facts about the service, marked with it
-            pass
         found = None
         for line_index in reversed(lines_up):
             found = _note_at(document.lines, line_index)

@@ -141,6 +141,7 @@ class RouteRule:
 @dataclass(frozen=True)
 class DischargePlan:
     assessed_by: int | None
+    assessed_for: tuple[bool, bool, bool, bool]
     assessment: TimeRule | None
     pathway: RouteRule  # -> 0..3 (P0..P3)
     to: tuple[int, ...]  # destination per pathway, -1 when unused
@@ -319,6 +320,7 @@ def compile_network(pathway: pw.Pathway) -> Network:
             )
             discharge = DischargePlan(
                 service_index[d.assessed_by] if d.assessed_by else None,
+                tuple(d.assessed_for is None or p in d.assessed_for for p in pw.DISCHARGE_PATHWAYS),
                 TimeRule.compile(d.assessment, levels) if d.assessment is not None else None,
                 RouteRule.compile(d.pathway, pathway_index, levels),
                 to,

@@ -559,7 +559,8 @@ class Discharge(Model):
     """Leaving a bed by one of NHS England's discharge pathways.
 
     When the length of stay ends the patient may wait for assessment by a team
-    (``assessed_by``), then becomes ready for discharge and leaves by pathway
+    (``assessed_by``; only for the pathways in ``assessed_for`` if given: ward staff
+    discharge simple P0 patients themselves), then becomes ready for discharge and leaves by pathway
     P0 (home, no new support), P1 (home with reablement or a care package), P2
     (a step-down or rehabilitation bed) or P3 (a new care-home place). A patient
     waiting for the next service keeps their bed: that is a delayed discharge.
@@ -567,6 +568,7 @@ class Discharge(Model):
 
     assessed_by: str | None = None
     assessment: TimeSpec | None = None
+    assessed_for: list[Literal["P0", "P1", "P2", "P3"]] | None = None
     pathway: Route
     to: dict[Literal["P0", "P1", "P2", "P3"], str]
     delay: dict[Literal["P0", "P1", "P2", "P3"], TimeSpec] | None = None
@@ -575,6 +577,8 @@ class Discharge(Model):
     def _assessment(self) -> Discharge:
         if (self.assessed_by is None) != (self.assessment is None):
             raise ValueError("give both 'assessed_by' (a team) and 'assessment' (how long it takes), or neither")
+        if self.assessed_for is not None and self.assessed_by is None:
+            raise ValueError("'assessed_for' needs 'assessed_by' (the team that assesses)")
         return self
 
 

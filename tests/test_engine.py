@@ -344,3 +344,16 @@ def test_occupancy_never_exceeds_capacity_and_patients_are_conserved():
     # everyone who arrived was admitted or diverted, except at most the few still queued at the end
     assert 0 <= arrivals - decided <= 3
     assert not math.isnan(metric(result, "unit", "wait_p95"))
+
+
+def test_discharge_team_assesses_only_the_pathways_it_is_asked_to():
+    # P0 patients are discharged by the ward at once; P1 patients wait for the weekday team
+    text = IDT.replace("pathway: {P0: 1.0}", "assessed_for: [P1]\n      pathway: {P0: 0.5, P1: 0.5}").replace(
+        "to: {P0: home}", "to: {P0: home, P1: home}"
+    )
+    result = simulate(text, arrivals=pd.DataFrame({"time": [108.0] * 40}), record_events=True)
+    exits = pd.Series(times(result, "exit", "home"))
+    p0, p1 = metric(result, "ward", "discharges_P0"), metric(result, "ward", "discharges_P1")
+    assert p0 > 5 and p1 > 5
+    assert (exits == 132.0).sum() == p0  # ready on Saturday at 12:00, gone at once
+    assert (exits >= 178.0).sum() == p1  # assessed from Monday 09:00, one an hour

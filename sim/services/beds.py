@@ -162,10 +162,10 @@ class Beds(Service):
                 patient.delayed = True
                 self.delayed.change(self.env.now, 1)
             return
-        if plan.assessed_by is not None:
+        draws = patient.batch.steps[patient.step]
+        if plan.assessed_by is not None and plan.assessed_for[draws.pathway[patient.row]]:
             patient.assessment_from = self.env.now
             team = self.simulation.services[plan.assessed_by]
-            draws = patient.batch.steps[patient.step]
             team.assess(patient, draws.assessment[patient.row], self._assessed)
         else:
             self._discharge_ready(patient)
