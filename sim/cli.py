@@ -459,12 +459,21 @@ def validate(
 
 
 def _register_subcommands() -> None:
-    """Command groups that live in their own modules."""
-    try:
-        from sim.calibration.cli import app as calibrate_app
-    except ImportError:  # pragma: no cover - while the calibration package is absent
-        return
-    app.add_typer(calibrate_app, name="calibrate", help="Fit inputs from discharge data; fit unknowns to observed series.")
+    """Commands that live in their own modules (report, animate, calibrate).
+
+    Each module exposes ``register(app)``; keeping them out of this file keeps the
+    core CLI importable without the heavier report and calibration dependencies.
+    """
+    import importlib
+
+    for module_name in ("sim.report.cli", "sim.animation_cli", "sim.calibration.cli"):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:  # pragma: no cover - optional module absent
+            if error.name and module_name.startswith(error.name):
+                continue
+            raise
+        module.register(app)
 
 
 _register_subcommands()
