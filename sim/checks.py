@@ -197,11 +197,11 @@ def check_meaning(pathway: Pathway) -> Iterator[Problem]:
             for index, site in enumerate(service.sites):
                 if site not in pathway.localities:
                     yield (*loc, "sites", index), f"hub site {site!r} is not a locality (expected one of: {', '.join(localities)})"
-                if site in seen:
+                elif site in seen:
                     yield (*loc, "sites", index), f"site {site!r} listed twice"
-                seen.add(site)
-                if service.candidate_sites is not None and site not in service.candidate_sites:
+                elif service.candidate_sites is not None and site not in service.candidate_sites:
                     yield (*loc, "sites", index), f"site {site!r} is not one of the candidate_sites"
+                seen.add(site)
             for index, site in enumerate(service.candidate_sites or []):
                 if site not in pathway.localities:
                     yield (*loc, "candidate_sites", index), f"candidate site {site!r} is not a locality"
@@ -313,7 +313,7 @@ def _check_roster(roster: list[Shift], loc: tuple[Any, ...]) -> Iterator[Problem
         for (_, e1, i1), (s2, _, i2) in pairwise(intervals):
             if s2 < e1 and i1 != i2:
                 yield (*loc, i2), (
-                    f"this {role} shift overlaps shift {i1 + 1}; "
+                    f"this {role} shift overlaps the {role} shift at {'.'.join(map(str, (*loc[-1:], i1)))}; "
                     "give the number of staff on duty once per period"
                 )
                 break
@@ -322,7 +322,9 @@ def _check_roster(roster: list[Shift], loc: tuple[Any, ...]) -> Iterator[Problem
             _, e_last, i_last = intervals[-1]
             s_first, _, i_first = intervals[0]
             if e_last > 168 and e_last - 168 > s_first and i_last != i_first:
-                yield (*loc, i_first), f"this {role} shift overlaps shift {i_last + 1} running over from Sunday"
+                yield (*loc, i_first), (
+                    f"this {role} shift overlaps the {role} shift at {'.'.join(map(str, (*loc[-1:], i_last)))} running over from Sunday"
+                )
 
 
 def _check_cost(service: Any, loc: tuple[Any, ...]) -> Iterator[Problem]:
