@@ -8,6 +8,7 @@ these helpers, so the same number is written the same way everywhere.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 #: The dash between the two ends of a confidence interval.
@@ -33,6 +34,11 @@ def count(value: float) -> str:
     return f"{value:,.0f}"
 
 
+def hours(value: float) -> str:
+    """``2 hours``, ``1.5 hours``."""
+    return "-" if missing(value) else f"{float(value):g} hours"
+
+
 def money(value: float) -> str:
     """Pounds, rounded to two significant-ish figures a board would quote."""
     if missing(value):
@@ -50,6 +56,8 @@ def share(value: float, digits: int = 0) -> str:
     """A share as a percentage."""
     if missing(value):
         return "-"
+    if digits == 0 and 0.995 <= value < 1.0:
+        digits = 1  # 99.7% is not 100%
     return f"{value * 100:.{digits}f}%"
 
 
@@ -57,6 +65,8 @@ def interval(low: float, high: float, fmt=count) -> str:
     """``380–440``, or an empty string when the interval is unknown."""
     if missing(low) or missing(high):
         return ""
+    if low < 0 or high < 0:  # "-104 to -46" reads better than "-104–-46"
+        return f"{fmt(low)} to {fmt(high)}"
     return f"{fmt(low)}{DASH}{fmt(high)}"
 
 
@@ -71,10 +81,11 @@ def level(value: Any) -> str:
     """A factor level as written in a scenario name: lists joined with '+'."""
     if isinstance(value, list | tuple):
         return "+".join(map(str, value)) if value else "none"
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         return str(int(value))
-    if isinstance(value, float):
-        return f"{value:.3g}"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        value = float(value)
+        return str(int(value)) if value.is_integer() else f"{value:.3g}"
     return str(value)
 
 
@@ -87,7 +98,7 @@ def describe_values(values: dict[str, Any], labels: dict[str, str]) -> str:
     parts = []
     for path, value in values.items():
         label = labels.get(path, path)
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if isinstance(value, numbers.Number) and not isinstance(value, bool):
             parts.append(f"{level(value)} {label}")
         else:
             parts.append(f"{label} {level(value)}")

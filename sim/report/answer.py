@@ -95,7 +95,7 @@ def build_answer(table: pd.DataFrame, labels: dict[str, str], has_baseline: bool
     baseline_name = str(baseline_rows["scenario"].iloc[0]) if len(baseline_rows) else None
     so_far = " (from the runs finished so far)" if partial else ""
     within = response_column(table)
-    target_words = f"within {fmt.count(response_hours)} hours" if response_hours else "within target"
+    target_words = f"within {fmt.hours(response_hours)}" if response_hours else "within target"
 
     if not has_baseline or baseline_name is None:
         return _without_baseline(table, labels, so_far, within, target_words)

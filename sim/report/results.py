@@ -372,8 +372,11 @@ def _services(folder: Path, summary: pd.DataFrame, notes: list[str]) -> dict[str
     if pathway is not None:
         response_targets: dict[str, float] = {}
         for step in pathway.steps.values():
-            if step.service and step.target is not None:
-                response_targets.setdefault(step.service, float(step.target))
+            # the response standard: the step's target, else a fixed clinical window (the engine does the same)
+            window = getattr(step.window, "fixed", None)
+            target = step.target if step.target is not None else window
+            if step.service and target is not None:
+                response_targets.setdefault(step.service, float(target))
         for name, service in pathway.services.items():
             target = getattr(service, "occupancy_target", None)
             if target is None:
