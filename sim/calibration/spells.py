@@ -288,12 +288,14 @@ def read_spells(
 
     # -- dates --------------------------------------------------------------------------
     admitted_text = frame[admitted_col]
+    if layout == "hes":
+        admitted_text = admitted_text.where(~admitted_text.str.strip().isin(HES_NULL_DATES), "")
     discharged_text = frame[discharged_col].str.strip()
     if layout == "hes":
         discharged_text = discharged_text.where(~discharged_text.isin(HES_NULL_DATES), "")
     admitted = parse_times(admitted_text)
-    problems.add(admitted.isna() & (admitted_text.str.strip() != ""), admitted_col, admitted_text, "not a date (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)")
-    problems.add(admitted_text.str.strip() == "", admitted_col, admitted_text, "missing admission date")
+    problems.add(admitted.isna() & (admitted_text.str.strip() != ""), admitted_col, frame[admitted_col], "not a date (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)")
+    problems.add(admitted_text.str.strip() == "", admitted_col, frame[admitted_col], "missing admission date")
     discharged = parse_times(discharged_text)
     problems.add(discharged.isna() & (discharged_text != ""), discharged_col, frame[discharged_col], "not a date (expected YYYY-MM-DD or YYYY-MM-DD HH:MM)")
     before = (discharged < admitted).to_numpy()
