@@ -99,6 +99,29 @@ def discharges_and_delayed_census() -> pd.DataFrame:
     return frame.groupby("org_code")[["discharged_total", "nctr"]].mean()
 
 
+def dartford_census() -> pd.Series:
+    """RN7 on 1 October 2024: September's occupied beds and delayed census, the delays split by pathway."""
+    beds_frame = read("kent_uec_sitrep_monthly_beds_2022-04_2024-09.csv")
+    september = beds_frame[(beds_frame.org_code == "RN7") & (beds_frame.month == "2024-09-01")].iloc[0]
+    sitrep = read("acute_sitrep_monthly_all_orgs_2024-04_2024-09.csv")
+    nctr = float(sitrep[(sitrep.org_code == "RN7") & (sitrep.month == "2024-09")].nctr_average.iloc[0])
+    reasons = read("kent_delay_reasons_monthly_2024-06_2024-09.csv")
+    reasons = reasons[reasons.org_code == "RN7"]
+    by_reason = reasons.groupby("delay_reason").delay_count.mean()
+    by_pathway = {p: float(by_reason[by_reason.index.str.contains(f"(Pathway {p[1]})", regex=False)].sum()) for p in ("P1", "P2", "P3")}
+    tagged = sum(by_pathway.values())
+    delayed = nctr * tagged / float(by_reason.sum())
+    out = {
+        "beds_occupied_sep_2024": float(september.general_acute_beds_occupied),
+        "emergency_occupied_85pc": 0.85 * float(september.general_acute_beds_occupied),
+        "nctr_sep_2024": nctr,
+        "share_naming_p1_to_p3": tagged / float(by_reason.sum()),
+        "delayed_p1_to_p3": delayed,
+    }
+    out |= {f"delayed_{p}": delayed * n / tagged for p, n in by_pathway.items()}
+    return pd.Series(out)
+
+
 def emergency_admissions() -> pd.DataFrame:
     """Emergency admissions a day, Apr 2023 - Sep 2024, and the month profile of 2022-2023."""
     frame = read("kent_ae_monthly_2021-04_2024-09.csv")
@@ -170,6 +193,8 @@ def main() -> None:
     print(discharge_ready_date().round(3).to_string())
     print("\n== Daily discharges and delayed census (NCTR), Apr 2022 - Sep 2024")
     print(discharges_and_delayed_census().round(1).to_string())
+    print("\n== Dartford census, 1 October 2024 (RN7, September 2024)")
+    print(dartford_census().round(2).to_string())
     print("\n== Emergency admissions a day (Apr 2023 - Sep 2024) and month profile (2022-2023)")
     print(emergency_admissions().round(3).to_string())
     print("\n== Urgent community response, Apr-Sep 2024")
