@@ -161,9 +161,16 @@ def compare_scenarios(
     measured = summary[(summary.service == "system") & (summary.metric == "measured_days")]["value"]
     per_year = DAYS_PER_YEAR / float(measured.iloc[0]) if len(measured) else 1.0
 
+    # one pass to index the runs by (service, metric, scenario): filtering the whole
+    # table per scenario and measure is quadratic in the size of the sweep
+    index: dict[tuple[str, str, str], pd.DataFrame] = {
+        (str(service), str(metric), str(scenario)): group[["scenario", "replication", "value"]]
+        for (service, metric, scenario), group in summary.groupby(["service", "metric", "scenario"], sort=False, observed=True)
+    }
+    empty = pd.DataFrame({"scenario": pd.Series(dtype=str), "replication": pd.Series(dtype=int), "value": pd.Series(dtype=float)})
+
     def runs(service: str, metric: str, scenario: str) -> pd.DataFrame:
-        frame = _per_run(summary, service, metric)
-        return frame[frame.scenario == scenario]
+        return index.get((service, metric, scenario), empty)
 
     services = summary[["service", "metric"]].drop_duplicates()
     teams = sorted(set(services[services.metric == "within_target"].service))

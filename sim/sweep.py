@@ -151,7 +151,7 @@ def _execute(experiment: LoadedExperiment, store: ResultsStore, keys: dict[str, 
 def _precision_targets(experiment: LoadedExperiment, store: ResultsStore, keys: dict[str, str], targets: dict[str, int], target: float, cap: int) -> tuple[dict[str, int], dict[str, dict[str, float]]]:
     """Replications each scenario needs for the relative half-width target, from the runs so far."""
     outcome = experiment.spec.outcome
-    frame = scenario_summaries(experiment, store, keys, targets)
+    frame = scenario_summaries(experiment, store, keys, targets, metrics=(outcome,))
     frame = frame[(frame.service == "system") & (frame.metric == outcome)]
     baseline = experiment.baseline
     base_rows = frame[frame.scenario == baseline.name]
@@ -246,7 +246,28 @@ def sensitivity_of(experiment: LoadedExperiment, table: pd.DataFrame) -> pd.Data
     )
 
 
-def scenario_summaries(experiment: LoadedExperiment, store: ResultsStore, keys: dict[str, str], targets: dict[str, int], table: str = "summary") -> pd.DataFrame:
+#: the summary metrics the scenario comparison reads (the rest stay on disk)
+COMPARED_METRICS = (
+    "acute_admissions",
+    "acute_bed_days",
+    "delayed_bed_days",
+    "cost_community",
+    "cost_total",
+    "measured_days",
+    "within_target",
+    "utilisation",
+    "occupancy_mean",
+)
+
+
+def scenario_summaries(
+    experiment: LoadedExperiment,
+    store: ResultsStore,
+    keys: dict[str, str],
+    targets: dict[str, int],
+    table: str = "summary",
+    metrics: tuple[str, ...] | None = None,
+) -> pd.DataFrame:
     """A store table with a ``scenario`` column, each scenario cut to its own replications.
 
     Scenarios with identical pathways (often the baseline and one factor
@@ -255,7 +276,7 @@ def scenario_summaries(experiment: LoadedExperiment, store: ResultsStore, keys: 
     limits: dict[str, int] = {}
     for name, target in targets.items():
         limits[keys[name]] = max(limits.get(keys[name], 0), target)
-    loaded = store.load(table, keys.values(), replications=limits)
+    loaded = store.load(table, keys.values(), replications=limits, metrics=metrics)
     frames = []
     for scenario in experiment.scenarios:
         part = loaded[(loaded.run == keys[scenario.name]) & (loaded.replication < targets[scenario.name])].copy()
@@ -266,7 +287,7 @@ def scenario_summaries(experiment: LoadedExperiment, store: ResultsStore, keys: 
 
 def analyse_store(experiment: LoadedExperiment, store: ResultsStore, keys: dict[str, str], targets: dict[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Compare every scenario with the baseline and write the comparison tables."""
-    summary = scenario_summaries(experiment, store, keys, targets)
+    summary = scenario_summaries(experiment, store, keys, targets, metrics=COMPARED_METRICS)
     table, long = compare_scenarios(
         summary,
         [(s.name, s.is_baseline, s.values) for s in experiment.scenarios],
