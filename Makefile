@@ -24,9 +24,13 @@ $(FULL): pyproject.toml | $(VENV)/bin/python
 
 install: $(BASE)
 
+# Thanet's board question: step-up beds against rapid response nurses, every
+# scenario paired with the no-community-service baseline; then the board report.
 demo: $(BASE)
 	$(BIN)/carepath check pathways/thanet.yaml
-	$(BIN)/carepath run pathways/thanet.yaml --reps 10 --jobs 0 --out results/demo-thanet
+	$(BIN)/carepath sweep experiments/thanet_beds_staff.yaml
+	$(BIN)/carepath report results/thanet_beds_staff
+	@echo "The board report: $(CURDIR)/results/thanet_beds_staff/report.html"
 
 test: $(FULL) browser
 	$(BIN)/python -m pytest
@@ -35,7 +39,8 @@ lint: $(FULL)
 	$(BIN)/ruff check sim tests benchmarks data
 
 benchmarks: $(FULL)
-	$(BIN)/python benchmarks/engine.py
+	for script in benchmarks/engine.py benchmarks/sweep.py benchmarks/report.py benchmarks/west_kent.py benchmarks/calibration.py; do \
+	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # Debian's chromium for the report's browser tests (skipped where it cannot be installed)
 browser:
