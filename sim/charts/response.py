@@ -73,7 +73,7 @@ def draw(
     if target_hours and abs(target_hours - 2.0) < 1e-9:
         line = left.axvline if horizontal else left.axhline
         line(UCR_AMBITION * 100, color=PALETTE[5], linestyle="--", linewidth=1, label="NHS England ambition: 70%")
-        left.legend(loc="lower right" if horizontal else "lower right", fontsize=8)
+        left.legend(loc="lower right", fontsize=8)
     left.set_title(f"{service_label}: share reached {words}")
 
     grid = np.linspace(0.0, max(6.0, 3 * (target_hours or 2.0)), 241)
