@@ -251,7 +251,7 @@ def render_gif(
     rows = list(replay.rows.values())
     height = 84 + ROW_HEIGHT * len(rows) + 36
     hours = end - start
-    speed = hours * fps / frames  # simulated hours per second of GIF
+    speed = hours * fps / max(1, frames - 1)  # simulated hours per second of GIF (salabim also draws t = 0)
 
     sim.yieldless(False)
     env = sim.Environment(trace=False, blind_animation=True, random_seed=1)
@@ -292,7 +292,7 @@ def render_gif(
     with tempfile.TemporaryDirectory() as scratch:
         raw = Path(scratch) / "raw.gif"
         env.video(str(raw))
-        env.run(till=hours)
+        env.run(till=hours + 0.5 * speed / fps)  # half a frame more, so the window's last frame is drawn
         env.video_close()
         atomic_write(out, lambda target: _compress(raw, target, fps))
     return out
