@@ -46,7 +46,15 @@ class InputError(Exception):
                 where += f":{self.line}"
             where += ": "
         key = f"{self.key}: " if self.key else ""
-        return f"{where}{key}{self.message}"
+        return _one_line(f"{where}{key}{self.message}")
+
+
+def _one_line(text: str) -> str:
+    """Escape line breaks a user's own text may carry (a key named ``"\\r"``), so one
+    mistake is always one line on the terminal and in a log."""
+    if not any(ch in text for ch in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
+        return text
+    return "".join(ch.encode("unicode_escape").decode("ascii") if ch in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else ch for ch in text)
 
 
 class InputErrors(InputError):  # noqa: N818 - a collection of InputError, named for what it holds
