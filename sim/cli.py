@@ -225,6 +225,8 @@ def sweep(
     reps: Annotated[int | None, typer.Option(help="Replications per scenario (default: the experiment's).", min=1)] = None,
     out: Annotated[Path | None, typer.Option(help="Results folder (default: results/<experiment name>).")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for a Dask scheduler or its workers.")] = 30.0,
+    horizon: Annotated[str | None, typer.Option(help="Simulated time per run, e.g. '90 days' (default: the experiment's, else the pathway's).")] = None,
+    warm_up: Annotated[str | None, typer.Option("--warm-up", help="Warm-up discarded from every run, e.g. '30 days'.")] = None,
 ) -> None:
     """Run an experiment: every scenario against the baseline on the same patients; resumable."""
     from sim.sweep import SweepOptions, run_sweep
@@ -239,6 +241,7 @@ def sweep(
         SweepOptions(
             jobs=jobs, backend=backend, scheduler=scheduler, precision=precision, max_replications=max_reps,
             replications=reps, out=out, timeout=timeout,
+            horizon=_duration(horizon, "--horizon"), warm_up=_duration(warm_up, "--warm-up"),
         ),
     )
     print_scenarios(outcome)

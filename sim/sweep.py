@@ -67,6 +67,8 @@ class SweepOptions:
     out: Path | None = None
     progress: bool = True
     timeout: float = 30.0
+    horizon: float | None = None  # hours; overrides the experiment's (runs are keyed by it)
+    warm_up: float | None = None
 
 
 @dataclass
@@ -181,6 +183,11 @@ def run_sweep(path: str | Path, options: SweepOptions | None = None) -> SweepOut
     """Run (or resume, or extend) an experiment and compare its scenarios with the baseline."""
     options = options or SweepOptions()
     experiment = load_experiment(path)
+    if options.horizon is not None or options.warm_up is not None:
+        changes = {"horizon": options.horizon, "warm_up": options.warm_up}
+        experiment.spec = experiment.spec.model_copy(update={k: v for k, v in changes.items() if v is not None})
+        if experiment.warm_up >= experiment.horizon:
+            raise InputError(f"the warm-up ({experiment.warm_up / 24:g} days) must be shorter than the horizon ({experiment.horizon / 24:g} days)")
     spec = experiment.spec
     folder = options.out or Path("results") / spec.name
     store = ResultsStore.open(folder, spec.name)

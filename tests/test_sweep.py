@@ -226,3 +226,17 @@ def test_common_random_numbers_shrink_the_variance_of_admissions_avoided():
     ratio = np.var(independent, ddof=1) / np.var(paired, ddof=1)
     # one-sided F test at 1%: the independent variance is larger
     assert ratio > stats.f.ppf(0.99, n - 1, n - 1), ratio
+
+
+def test_horizon_flag_overrides_the_experiment_and_keys_its_own_runs(tmp_path):
+    experiment = write_experiment(tmp_path)
+    runner = CliRunner()
+    short = runner.invoke(app, ["sweep", str(experiment), "--jobs", "1", "--reps", "2", "--horizon", "40 days", "--warm-up", "5 days", "--out", str(tmp_path / "out")])
+    assert short.exit_code == 0, short.output
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["horizon_hours"] == 40 * 24 and manifest["warm_up_hours"] == 5 * 24
+    measured = pd.read_parquet(next((tmp_path / "out" / "summary").rglob("rep=*.parquet")))
+    assert measured.query("metric == 'measured_days'")["value"].iloc[0] == pytest.approx(35)
+    wrong = runner.invoke(app, ["sweep", str(experiment), "--horizon", "10 days", "--warm-up", "20 days", "--out", str(tmp_path / "bad")])
+    assert wrong.exit_code == 2 and "warm-up" in wrong.output
+    assert not (tmp_path / "bad").exists()
