@@ -79,7 +79,7 @@ def draw(
             ax.annotate("warm-up (not counted)", (start, 0.02), xycoords=("data", "axes fraction"), xytext=(3, 3), textcoords="offset points", fontsize=7, color=GREY)
         ax.set_ylim(bottom=0)
         ax.set_ylabel("beds occupied")
-        ax.set_title(f"{label}: beds occupied each day (median of replications, 90% band; dashed: beds commissioned)")
+        ax.set_title(f"{label}: beds occupied each day")
         ax.xaxis.set_major_locator(mdates.MonthLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
     axes[-1][0].set_xlabel("date")
@@ -91,5 +91,5 @@ def draw(
                 handles.append(handle)
                 names.append(name)
     if handles:
-        fig.legend(handles, names, loc="outside lower center", fontsize=8, ncols=min(3, len(handles)))
+        fig.legend(handles, names, loc="outside lower center", fontsize=8, ncols=min(2, len(handles)))
     return fig

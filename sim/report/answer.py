@@ -61,10 +61,19 @@ def _extra_cost(row: pd.Series) -> float:
     return float(value) if not fmt.missing(value) else math.inf
 
 
-def response_column(table: pd.DataFrame) -> str | None:
-    """The first team's share-within-target column, if the pathway has a team with a target."""
+def response_column(table: pd.DataFrame, preferred: list[str] | None = None) -> str | None:
+    """The share-within-target column of the team to report.
+
+    ``preferred`` lists teams with a stated response standard (a team such as
+    an integrated discharge team has none); otherwise the team with the most
+    scenarios reporting a value.
+    """
     columns = [c for c in table.columns if c.startswith("within_target:") and not c.endswith(("_low", "_high"))]
-    return columns[0] if columns else None
+    for name in preferred or []:
+        if f"within_target:{name}" in columns and table[f"within_target:{name}"].notna().any():
+            return f"within_target:{name}"
+    columns = [c for c in columns if table[c].notna().any()]
+    return max(columns, key=lambda c: int(table[c].notna().sum())) if columns else None
 
 
 def choose(table: pd.DataFrame) -> tuple[str | None, str | None, str | None, bool]:
@@ -89,12 +98,14 @@ def choose(table: pd.DataFrame) -> tuple[str | None, str | None, str | None, boo
     return recommended, str(best["scenario"]), best_value, not confident.empty
 
 
-def build_answer(table: pd.DataFrame, labels: dict[str, str], has_baseline: bool, partial: bool, response_hours: float | None) -> Answer:
-    """The headline sentence(s), the rule, and the best-scenario tables."""
+def build_answer(
+    table: pd.DataFrame, labels: dict[str, str], has_baseline: bool, partial: bool, response_hours: float | None, within: str | None = None
+) -> Answer:
+    """The headline sentence(s), the rule, and the best-scenario tables (``within``: the response column to quote)."""
     baseline_rows = table[table["baseline"].astype(bool)]
     baseline_name = str(baseline_rows["scenario"].iloc[0]) if len(baseline_rows) else None
     so_far = " (from the runs finished so far)" if partial else ""
-    within = response_column(table)
+    within = within or response_column(table)
     target_words = f"within {fmt.hours(response_hours)}" if response_hours else "within target"
 
     if not has_baseline or baseline_name is None:

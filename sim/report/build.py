@@ -86,10 +86,10 @@ def build_report(
     notes = list(results.notes)
     try:
         staging.mkdir(parents=True)
-        within = response_column(results.table)
+        within = _within(results)
         team = _response_team(results, within)
         answer = build_answer(
-            results.table, results.factor_labels, results.has_baseline, results.partial, team.response_target if team else None
+            results.table, results.factor_labels, results.has_baseline, results.partial, team.response_target if team else None, within
         )
         charts = _draw_all(results, answer, staging / "charts", notes)
         animations, animation_note, gifs = _animations(results, answer, staging, animate, animation_days, notes)
@@ -136,6 +136,12 @@ def _banner(results: SweepResults) -> str | None:
     )
     text += f", {empty} have none yet and are left out." if empty else "."
     return text + " Everything below is from the runs on disk; intervals will narrow as the rest finish."
+
+
+def _within(results: SweepResults) -> str | None:
+    """The response column of the team with a stated standard (not, say, a discharge team)."""
+    preferred = [s.name for s in results.services.values() if s.response_target is not None]
+    return response_column(results.table, preferred)
 
 
 def _response_team(results: SweepResults, within: str | None) -> ServiceInfo | None:
@@ -278,7 +284,7 @@ def _avoided_chart(results: SweepResults, answer: Answer, attempt, notes: list[s
 def _response_chart(results: SweepResults, attempt, notes: list[str], highlight: dict[str, str], selected: dict[str, str]) -> None:
     from sim.charts import response
 
-    within = response_column(results.table)
+    within = _within(results)
     team = _response_team(results, within)
     if within is None or team is None:
         notes.append("No team in the pathway reports a share reached within a target, so there is no response-time chart.")
@@ -386,7 +392,7 @@ def _tornado_chart(results: SweepResults, attempt, notes: list[str]) -> None:
 def _scenario_rows(results: SweepResults) -> pd.DataFrame:
     """Every scenario as text, for the details table."""
     table = results.table
-    within = response_column(table)
+    within = _within(results)
     rows = []
     for _, row in table.iterrows():
         entry = {
