@@ -38,6 +38,9 @@ test: $(FULL) browser
 lint: $(FULL)
 	$(BIN)/ruff check sim tests benchmarks data
 
+calibrate-demo: $(FULL)
+	$(BIN)/carepath calibrate outputs calibration/rn7.yaml --out results/calibration-demo --jobs 0
+
 benchmarks: $(FULL)
 	for script in benchmarks/engine.py benchmarks/sweep.py benchmarks/report.py benchmarks/west_kent.py benchmarks/calibration.py; do \
 	  echo "== $$script"; $(BIN)/python $$script || exit 1; done

@@ -40,7 +40,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.calibration.study import AbcSettings, Problem, observed_statistics, simulate_months, summary_statistics
+from sim.calibration.study import (
+    AbcSettings,
+    Problem,
+    observed_statistics,
+    simulate_months,
+    summary_statistics,
+)
 from sim.errors import InputError
 
 
@@ -105,10 +111,10 @@ def runner_sampler(jobs: int, seed: int):
             self.seed = seed
             self.generation = 0
 
-        def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):  # noqa: ARG002
-            from sim.parallel import map_tasks
-
+        def sample_until_n_accepted(self, n, simulate_one, t, *, max_eval=np.inf, all_accepted=False, ana_vars=None):
             import cloudpickle  # installed with dask and pyabc
+
+            from sim.parallel import map_tasks
 
             payload = cloudpickle.dumps(simulate_one)  # pyabc builds it from closures
             root = np.random.SeedSequence(self.seed, spawn_key=(self.generation,))

@@ -87,6 +87,10 @@ def _table_band(label: str) -> tuple[float, float] | None:
         return None
 
 
+def _mixture_cdf(x: float, weights: np.ndarray, frozen: list, level: float) -> float:
+    return float(sum(w * f.cdf(x) for w, f in zip(weights, frozen, strict=True))) - level
+
+
 @dataclass
 class AggregateFit:
     """Stays by pathway age band from a published table, with where they came from."""
@@ -150,8 +154,7 @@ def fit_from_aggregates(path: str | Path, provider: str, bands: list[str]) -> Ag
             continue
         frozen = [stay.frozen() for _, stay in parts]
         mean = float(sum(w * f.mean() for w, f in zip(weights, frozen, strict=True)))
-        cdf = lambda x: sum(w * f.cdf(x) for w, f in zip(weights, frozen, strict=True)) - 0.5  # noqa: E731
-        median = float(optimize.brentq(cdf, 1e-6, 1e4))
+        median = float(optimize.brentq(_mixture_cdf, 1e-6, 1e4, args=(weights, frozen, 0.5)))
         stay = lognormal_from_mean_median(mean, median, name, episodes)
         stay.notes.insert(0, "mixture of " + ", ".join(f"{s.band} ({w:.0%})" for w, (_, s) in zip(weights, parts, strict=True)))
         out.append(stay)

@@ -28,10 +28,10 @@ community bed -> P2, care home -> P3.
 from __future__ import annotations
 
 ADMISSION_METHODS: dict[str, str] = {
-    **{code: "elective" for code in ("11", "12", "13")},
-    **{code: "emergency" for code in ("21", "22", "23", "24", "25", "26", "27", "28", "2A", "2B", "2C", "2D")},
-    **{code: "maternity" for code in ("31", "32")},
-    **{code: "other" for code in ("81", "82", "83", "84", "89")},
+    **dict.fromkeys(("11", "12", "13"), "elective"),
+    **dict.fromkeys(("21", "22", "23", "24", "25", "26", "27", "28", "2A", "2B", "2C", "2D"), "emergency"),
+    **dict.fromkeys(("31", "32"), "maternity"),
+    **dict.fromkeys(("81", "82", "83", "84", "89"), "other"),
     "98": "unknown",
     "99": "unknown",
 }
@@ -39,9 +39,9 @@ ADMISSION_METHODS: dict[str, str] = {
 PLACES: dict[str, str] = {
     "19": "usual_residence",
     "29": "usual_residence",
-    **{code: "care_home" for code in ("54", "65", "69", "85", "86")},
-    **{code: "community_bed" for code in ("49", "50", "51", "52", "53", "87", "88")},
-    **{code: "other" for code in ("30", "37", "38", "39", "40", "41", "42", "48", "66", "79", "84", "89")},
+    **dict.fromkeys(("54", "65", "69", "85", "86"), "care_home"),
+    **dict.fromkeys(("49", "50", "51", "52", "53", "87", "88"), "community_bed"),
+    **dict.fromkeys(("30", "37", "38", "39", "40", "41", "42", "48", "66", "79", "84", "89"), "other"),
     "98": "unknown",
     "99": "unknown",
 }

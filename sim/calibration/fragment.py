@@ -21,7 +21,7 @@ from sim.calibration.aggregates import AggregateFit
 from sim.calibration.codes import DESTINATION_PATHWAY
 from sim.calibration.inputs import InputFitter
 
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
 def _flow(value: Any) -> str:
@@ -92,7 +92,7 @@ def inputs_fragment(fitter: InputFitter, stream: str = "emergency", step: str = 
             )
     table = fitter.destinations_.table
     overall = table[table["age_band"] == "all"].set_index("destination")
-    shares = {key: 0.0 for key in ("P0", "P1", "P2", "P3")}
+    shares = dict.fromkeys(("P0", "P1", "P2", "P3"), 0.0)
     for destination, pathway in DESTINATION_PATHWAY.items():
         if destination in overall.index:
             shares[pathway] += float(overall.loc[destination, "share"])

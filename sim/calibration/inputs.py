@@ -94,7 +94,7 @@ class InputFitter:
             found = ", ".join(f"{k} ({v:,})" for k, v in frame["method"].value_counts().items() if v)
             raise InputError(f"no spells with admission method {', '.join(self.methods)} (found: {found})", file=spells.file)
         bands = assign_age_bands(chosen["age"], list(self.age_bands))
-        self.provenance_ = spells.provenance() | {"methods": list(self.methods), "spells_fitted": int(len(chosen))}
+        self.provenance_ = spells.provenance() | {"methods": list(self.methods), "spells_fitted": len(chosen)}
         self.date_only_ = spells.date_only
         self.arrivals_: ArrivalProfile = fit_arrival_profile(
             chosen["admitted"], spells.data_start.normalize(), spells.data_end, with_hours=not spells.date_only

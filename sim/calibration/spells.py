@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -434,7 +435,7 @@ def age_band_edges(bands: list[str]) -> list[tuple[str, float, float]]:
             raise InputError(f"--age-bands: {band!r} is not an age band like 65-74 or 85+") from None
         edges.append((text, low, high))
     edges.sort(key=lambda e: e[1])
-    for (name, _, high), (following, low, _) in zip(edges, edges[1:], strict=False):
+    for (name, _, high), (following, low, _) in itertools.pairwise(edges):
         if high != low:
             raise InputError(f"--age-bands: {name} and {following} leave a gap or overlap")
     return edges
