@@ -89,7 +89,7 @@ def draw(
         drawn += 1
     if target_hours:
         right.axvline(target_hours, color=GREY, linestyle="--", linewidth=1)
-        right.annotate(f"target: {fmt.hours(target_hours)}", (target_hours, 4), xytext=(4, 0), textcoords="offset points", fontsize=8, color=GREY)
+        right.annotate(f"target: {fmt.hours(target_hours)}", (target_hours, 96), xytext=(4, 0), textcoords="offset points", fontsize=8, color=GREY)
     right.set_xlim(grid[0], grid[-1])
     right.set_ylim(0, 101)
     right.set_xlabel("time from referral to being seen (hours)")
