@@ -51,7 +51,7 @@ GAP = 2
 ROW_HEIGHT = 58
 LABEL_WIDTH = 250
 SLOTS_PER_LINE = 56
-GRID_LIMIT = SLOTS_PER_LINE * 3  # larger bed services are drawn as a bar
+GRID_LIMIT = SLOTS_PER_LINE * 2 - 6  # larger bed services are drawn as a bar (two lines of slots fit a row)
 
 
 @dataclass
@@ -306,7 +306,7 @@ def _draw_row(sim: Any, row: Row, top: float, width: int) -> None:
     left = LABEL_WIDTH
     if row.kind in ("beds", "care_package", "acute") and 0 < row.capacity <= GRID_LIMIT:
         slots = row.capacity + min(SLOTS_PER_LINE, max(8, row.capacity // 4))  # room above capacity for waiting
-        for slot in range(min(slots, GRID_LIMIT)):
+        for slot in range(min(slots, SLOTS_PER_LINE * 2)):
             line, column = divmod(slot, SLOTS_PER_LINE)
             x = left + column * (SQUARE + GAP)
             y = top - 6 - SQUARE - line * (SQUARE + GAP)

@@ -17,6 +17,7 @@ interrupt:
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 import uuid
@@ -110,6 +111,7 @@ def build_report(
         )
         _publish(staging, target.parent, gifs)
         write_text(target, page)
+        _make_readable(target, target.parent / "charts", target.parent / ANIMATION_FOLDER)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ReportOutcome(
@@ -476,13 +478,30 @@ def _render_animations(results: SweepResults, answer: Answer, folder: Path, days
         except InputError as error:
             notes.append(f"Scenario {name!r} could not be animated: {error}")
             continue
-        label = f"{stem.capitalize()}: {names.get(name, name)}"
+        described = names.get(name, name)
+        label = described[0].upper() + described[1:] if described.startswith(stem) else f"{stem.capitalize()}: {described}"
         render_gif(pathway, folder / f"{stem}.gif", seed=seed, warm_up=warm_up, days=days, title=label)
         (folder / f"{stem}.txt").write_text(
             f"{label}. {fmt.count(days)} day(s) after the warm-up, replication 1.", encoding="utf-8"
         )
         made.append(f"{stem}.gif")
     return made
+
+
+def _make_readable(*paths: Path) -> None:
+    """Give the page, charts and GIFs the usual permissions (temporary files are private).
+
+    Atomic writes go through ``tempfile.mkstemp``, which creates files readable by
+    their owner only; a report is meant to be shared, so it gets what the user's
+    umask would give a new file.
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    mode = 0o666 & ~umask
+    for path in paths:
+        for file in [path] if path.is_file() else (path.iterdir() if path.is_dir() else []):
+            if file.is_file():
+                file.chmod(mode)
 
 
 def _publish(staging: Path, destination: Path, gifs: list[str]) -> None:
