@@ -56,7 +56,7 @@ def exposure_table(start: pd.Timestamp, end: pd.Timestamp) -> np.ndarray:
     """Hours of observation in each (hour, weekday, month) cell between two instants."""
     hours = pd.date_range(start.floor("h"), end.ceil("h"), freq="h", inclusive="left")
     table = np.zeros((24, 7, 12))
-    np.add.at(table, (hours.hour.to_numpy(), hours.weekday.to_numpy(), hours.month.to_numpy() - 1), 1.0)
+    np.add.at(table, (hours.hour.to_numpy(), hours.day_of_week.to_numpy(), hours.month.to_numpy() - 1), 1.0)
     return table
 
 
@@ -86,7 +86,7 @@ def fit_arrival_profile(
     times = times[(times >= start) & (times < end)]
     exposure = exposure_table(start, end)
     counts = np.zeros((24, 7, 12))
-    np.add.at(counts, (times.dt.hour.to_numpy(), times.dt.weekday.to_numpy(), times.dt.month.to_numpy() - 1), 1.0)
+    np.add.at(counts, (times.dt.hour.to_numpy(), times.dt.day_of_week.to_numpy(), times.dt.month.to_numpy() - 1), 1.0)
     axes = {"hour": 0, "weekday": 1, "month": 2}
     margins = [m for m in MARGINS if with_hours or m != "hour"]
     if not with_hours:  # collapse the hours: every admission at an unknown hour of its day

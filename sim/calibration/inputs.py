@@ -174,7 +174,8 @@ class InputFitter:
                         "ks_p_value": family.ks_p_value,
                     }
                 )
-        return pd.DataFrame(rows)
+        columns = ["age_band", "family", "chosen", "spells", "open_spells", "mean_days", "mean_lower95", "mean_upper95", "sd_days", "aic", "delta_aic", "ks_statistic", "ks_p_value"]
+        return pd.DataFrame(rows, columns=columns)
 
     def destinations_table(self) -> pd.DataFrame:
         table = self.destinations_.table.copy()

@@ -365,14 +365,14 @@ def draw_arrivals(
     if np.isnan(daily).any():
         missing = sorted({str(m) for m, d in zip(months, daily, strict=True) if np.isnan(d)})
         raise InputError(f"no admissions figure for {', '.join(missing[:4])}")
-    intensity = daily / 24.0 * plan.hour[hours.hour.to_numpy()] * plan.weekday[hours.weekday.to_numpy()]
+    intensity = daily / 24.0 * plan.hour[hours.hour.to_numpy()] * plan.weekday[hours.day_of_week.to_numpy()]
     counts = rng.poisson(intensity)
     offsets = np.repeat(np.arange(len(hours), dtype=float), counts)
     times = np.sort(offsets + rng.random(len(offsets)))
     return pd.DataFrame({"time": times})
 
 
-def simulate_months(
+def simulate_days(
     problem: Problem,
     params: dict[str, float],
     first: pd.Period,
@@ -380,16 +380,14 @@ def simulate_months(
     seed: int,
     admissions: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Monthly means of every observed series' simulated counterpart, ``first`` to ``last``.
+    """The acute service's simulated daily series (``discharges``, ``delayed``, ``occupancy``, ...) by date.
 
-    The run starts a warm-up before ``first`` (from empty) and ends with ``last``;
-    ``admissions`` (per day, by month) defaults to the observed series. Returns a
-    frame indexed by month with one column per observed series.
+    The run starts a warm-up before ``first`` (from empty) and ends with the month
+    ``last``; ``admissions`` (per day, by month) defaults to the observed series.
     """
     from sim.model import Simulation
 
-    start = first.to_timestamp() - pd.Timedelta(hours=problem.warm_up_hours)
-    start = start.normalize()
+    start = (first.to_timestamp() - pd.Timedelta(hours=problem.warm_up_hours)).normalize()
     end = (last + 1).to_timestamp()
     network = pathway_for(problem, params, start)
     series = (problem.admissions if admissions is None else admissions) * admissions_scale(problem, params)
@@ -402,9 +400,25 @@ def simulate_months(
     ts = ts[ts["service"] == problem.acute_service]
     table = ts.pivot_table(index="day", columns="metric", values="value", aggfunc="first")
     # day k is recorded at the end of day k (1-based), so it belongs to the date start + k - 1
-    table.index = (start + pd.to_timedelta(table.index.to_numpy() - 1, unit="D")).to_period("M")
-    monthly = table.groupby(level=0).mean()
-    monthly = monthly.loc[(monthly.index >= first) & (monthly.index <= last)]
+    table.index = pd.DatetimeIndex(start + pd.to_timedelta(table.index.to_numpy() - 1, unit="D"), name="date")
+    return table.loc[table.index >= first.to_timestamp()]
+
+
+def simulate_months(
+    problem: Problem,
+    params: dict[str, float],
+    first: pd.Period,
+    last: pd.Period,
+    seed: int,
+    admissions: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Monthly means of every observed series' simulated counterpart, ``first`` to ``last``.
+
+    Returns a frame indexed by month with one column per observed series (with any
+    ``adds_to`` unknowns added).
+    """
+    daily = simulate_days(problem, params, first, last, seed, admissions)
+    monthly = daily.groupby(daily.index.to_period("M")).mean()
     out = pd.DataFrame(index=pd.period_range(first, last, freq="M"))
     for name, simulated in problem.simulated.items():
         values = monthly[simulated].reindex(out.index) if simulated in monthly else np.nan
@@ -442,6 +456,7 @@ __all__ = [
     "load_study",
     "observed_statistics",
     "pathway_for",
+    "simulate_days",
     "simulate_months",
     "summary_statistics",
 ]
