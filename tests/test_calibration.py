@@ -475,7 +475,7 @@ def test_abc_recovers_known_unknowns_inside_95_percent_intervals(recovery):
 
 @pytest.mark.slow
 def test_outputs_write_forecast_holdout_and_report(recovery):
-    folder, results = recovery
+    folder, _ = recovery
     out = folder / "out"
     forecast = pd.read_csv(out / "forecast.csv")
     assert list(forecast.columns) == ["month", "org_code", "metric", "lower95", "lower80", "median", "upper80", "upper95"]
