@@ -494,3 +494,16 @@ def test_calibration_file_mistakes_are_one_line(tmp_path):
     result = carepath("calibrate", "outputs", tmp_path / "study.yaml")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "study.yaml:5: unknownz" in result.output
+
+
+@pytest.mark.parametrize("name", ["exponential", "lognormal", "gamma", "weibull"])
+def test_closed_form_likelihoods_match_scipy_stats(name):
+    from sim.calibration.los import FAMILY
+
+    family = FAMILY[name]
+    theta = np.array([0.4, 0.9])[: family.k]
+    x = np.array([0.01, 0.3, 1.0, 5.0, 40.0])
+    frozen = family.frozen(theta)
+    np.testing.assert_allclose(family.logpdf(theta, x, np.log(x)), frozen.logpdf(x), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(family.logsf(theta, x, np.log(x)), frozen.logsf(x), rtol=1e-10, atol=1e-12)
+    assert family.mean(theta) == pytest.approx(frozen.mean())

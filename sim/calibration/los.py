@@ -64,12 +64,18 @@ class StayData:
         if midnights:
             days = np.maximum(np.round(days), 0.0)
         else:
-            # a stay recorded as zero minutes is at most a minute; rounding to the minute lets
-            # identical stays be counted once (a minute is far below any stay's precision)
-            days = np.maximum(np.round(days * 1440.0), 1.0) / 1440.0
+            # stays to the nearest five minutes (a stay of under five minutes counts as one
+            # minute): identical values are then counted once, and five minutes is far below
+            # the precision that matters for stays of hours to weeks
+            days = np.maximum(np.round(days * 288.0) / 288.0, 1.0 / 1440.0)
         pairs, counts = np.unique(np.column_stack([days, open_.astype(float)]), axis=0, return_counts=True)
         values, flags = pairs[:, 0], pairs[:, 1] > 0.5
         return cls(values=values, open=flags, counts=counts.astype(float), midnights=midnights)
+
+    @property
+    def log_values(self) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.values)
 
     @property
     def n(self) -> int:
@@ -86,12 +92,24 @@ class StayData:
 
 @dataclass(frozen=True)
 class Family:
+    """A candidate family in unconstrained parameters, with closed forms for the likelihood.
+
+    ``logpdf``/``logsf``/``sf`` take ``(theta, x, log_x)`` and are written out with
+    scipy.special rather than through frozen scipy.stats objects: building a frozen
+    distribution costs about a millisecond, and a fit evaluates the likelihood
+    hundreds of times. ``frozen`` (scipy.stats) is used for everything else, and the
+    tests check the closed forms against it.
+    """
+
     name: str
     k: int
     frozen: Callable[[np.ndarray], stats.rv_continuous]
     upper_mean: Callable[[np.ndarray, np.ndarray], np.ndarray]  # E[T; T > x]
     start: Callable[[float, float], np.ndarray]  # from a mean and sd
     spec: Callable[[np.ndarray], dict]
+    logpdf: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    logsf: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    mean: Callable[[np.ndarray], float]
 
 
 def _lognormal_upper(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -116,6 +134,39 @@ def _lognormal_start(mean: float, sd: float) -> np.ndarray:
     return np.array([math.log(mean) - sigma2 / 2, 0.5 * math.log(sigma2)])
 
 
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _lognormal_logpdf(t, x, log_x):
+    sigma = math.exp(t[1])
+    z = (log_x - t[0]) / sigma
+    return -log_x - t[1] - _HALF_LOG_2PI - 0.5 * z * z
+
+
+def _lognormal_logsf(t, x, log_x):
+    return special.log_ndtr(-(log_x - t[0]) / math.exp(t[1]))
+
+
+def _gamma_logpdf(t, x, log_x):
+    a, scale = math.exp(t[0]), math.exp(t[1])
+    return (a - 1) * log_x - x / scale - special.gammaln(a) - a * t[1]
+
+
+def _gamma_logsf(t, x, log_x):
+    a, scale = math.exp(t[0]), math.exp(t[1])
+    with np.errstate(divide="ignore"):
+        return np.log(special.gammaincc(a, x / scale))
+
+
+def _weibull_logpdf(t, x, log_x):
+    k = math.exp(t[0])
+    return t[0] - t[1] + (k - 1) * (log_x - t[1]) - np.exp(k * (log_x - t[1]))
+
+
+def _weibull_logsf(t, x, log_x):
+    return -np.exp(math.exp(t[0]) * (log_x - t[1]))
+
+
 def _days(value: float) -> str:
     return f"{value:.4g} days"
 
@@ -128,6 +179,9 @@ FAMILY = {
         lambda t, x: math.exp(t[0]) * special.gammaincc(2, x / math.exp(t[0])),
         lambda mean, sd: np.array([math.log(mean)]),
         lambda t: {"exponential": {"mean": _days(math.exp(t[0]))}},
+        lambda t, x, log_x: -t[0] - x / math.exp(t[0]),
+        lambda t, x, log_x: -x / math.exp(t[0]),
+        lambda t: math.exp(t[0]),
     ),
     "lognormal": Family(
         "lognormal",
@@ -136,6 +190,9 @@ FAMILY = {
         _lognormal_upper,
         _lognormal_start,
         lambda t: {"lognormal": {"mean": _days(_mean("lognormal", t)), "sd": _days(_sd("lognormal", t))}},
+        _lognormal_logpdf,
+        _lognormal_logsf,
+        lambda t: math.exp(t[0] + math.exp(2 * t[1]) / 2),
     ),
     "gamma": Family(
         "gamma",
@@ -144,6 +201,9 @@ FAMILY = {
         _gamma_upper,
         lambda mean, sd: np.array([math.log((mean / sd) ** 2), math.log(sd**2 / mean)]),
         lambda t: {"gamma": {"mean": _days(_mean("gamma", t)), "sd": _days(_sd("gamma", t))}},
+        _gamma_logpdf,
+        _gamma_logsf,
+        lambda t: math.exp(t[0] + t[1]),
     ),
     "weibull": Family(
         "weibull",
@@ -152,6 +212,9 @@ FAMILY = {
         _weibull_upper,
         lambda mean, sd: np.array([math.log(max(0.2, min(5.0, (sd / mean) ** -1.086))), math.log(mean)]),
         lambda t: {"weibull": {"shape": round(math.exp(t[0]), 4), "scale": _days(math.exp(t[1]))}},
+        _weibull_logpdf,
+        _weibull_logsf,
+        lambda t: math.exp(t[1]) * special.gamma(1 + 1 / math.exp(t[0])),
     ),
 }
 
@@ -169,19 +232,19 @@ def integrated_survival(family: Family, theta: np.ndarray, x: np.ndarray) -> np.
     x = np.asarray(x, dtype=float)
     out = np.empty_like(x)
     negative = x <= 0
-    dist = family.frozen(theta)
-    mean = float(dist.mean())
+    mean = family.mean(theta)
     out[negative] = mean - x[negative]
     positive = ~negative
     xp = x[positive]
-    out[positive] = family.upper_mean(theta, xp) - xp * dist.sf(xp)
+    out[positive] = family.upper_mean(theta, xp) - xp * np.exp(family.logsf(theta, xp, np.log(xp)))
     return out
 
 
 def log_likelihood(family: Family, theta: np.ndarray, data: StayData) -> float:
     """The censored (and, for midnights, discretised) log-likelihood."""
     try:
-        dist = family.frozen(theta)
+        if not np.all(np.abs(theta) < 50):
+            return -math.inf
         x, open_, w = data.values, data.open, data.counts
         if data.midnights:
             closed = ~open_
@@ -194,7 +257,9 @@ def log_likelihood(family: Family, theta: np.ndarray, data: StayData) -> float:
             p_open = gc[: len(c)] - gc[len(c) :]
             total = w[closed] @ np.log(np.maximum(p_closed, _TINY)) + w[open_] @ np.log(np.maximum(p_open, _TINY))
         else:
-            total = w[~open_] @ dist.logpdf(x[~open_]) + w[open_] @ dist.logsf(x[open_])
+            log_x = data.log_values
+            closed = ~open_
+            total = w[closed] @ family.logpdf(theta, x[closed], log_x[closed]) + w[open_] @ family.logsf(theta, x[open_], log_x[open_])
     except (ValueError, OverflowError, FloatingPointError):
         return -math.inf
     return float(total) if np.isfinite(total) else -math.inf
@@ -269,8 +334,9 @@ def fit_family(name: str, data: StayData) -> FamilyFit:
         return -value if np.isfinite(value) else 1e300
 
     start = family.start(mean0 + (0.5 if data.midnights else 0.0), sd0)
-    result = optimize.minimize(negative, start, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000})
-    result = optimize.minimize(negative, result.x, method="BFGS", options={"gtol": 1e-6})
+    result = optimize.minimize(negative, start, method="BFGS", options={"gtol": 1e-5})
+    if not result.success and not np.isfinite(result.fun):
+        result = optimize.minimize(negative, start, method="Nelder-Mead", options={"xatol": 1e-7, "fatol": 1e-9, "maxiter": 4000})
     theta = result.x
     loglik = -negative(theta)
     covariance = None
