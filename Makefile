@@ -29,7 +29,7 @@ install: $(BASE)
 demo: $(BASE)
 	$(BIN)/carepath check pathways/thanet.yaml
 	$(BIN)/carepath sweep experiments/thanet_beds_staff.yaml
-	$(BIN)/carepath report results/thanet_beds_staff
+	$(BIN)/carepath report results/thanet_beds_staff --animate
 	@echo "The board report: $(CURDIR)/results/thanet_beds_staff/report.html"
 
 test: $(FULL) browser

@@ -19,11 +19,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 
+def _file_mode() -> int:
+    """The mode a plainly created file gets under the user's umask (mkstemp gives 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(temporary_path)`` and rename the result to ``path``."""
+    """Call ``write(temporary_path)`` and rename the result to ``path``.
+
+    The temporary file gets the permissions an ordinary file would, so results
+    shared with colleagues (a report, a results folder) are readable as usual.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.fchmod(handle, _FILE_MODE)
     os.close(handle)
     temporary_path = Path(temporary)
     try:

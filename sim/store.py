@@ -56,7 +56,7 @@ def run_key(scenario_key: str, seed: int, horizon: float, warm_up: float) -> str
 
 def package_versions() -> dict[str, str]:
     versions = {"carepath": __version__, "python": platform.python_version()}
-    for name in ("simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "joblib", "dask", "distributed", "SALib"):
+    for name in ("simpy", "numpy", "scipy", "pandas", "pydantic", "pyarrow", "joblib", "dask", "distributed", "SALib", "matplotlib", "salabim", "Pillow"):
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
