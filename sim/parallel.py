@@ -7,8 +7,12 @@ spreads tasks over the cores; ``backend="dask"`` sends them to a Dask
 distributed cluster through joblib's Dask backend.
 
 Results are yielded as they finish (``return_as="generator_unordered"``) with
-their task index, so callers can write each one to disk at once: memory stays
-flat however many tasks, and a crash loses at most the tasks in flight.
+their task index, so callers can write each one to disk at once, and a crash
+loses at most the tasks in flight. joblib dispatches the next task when one
+finishes, not when the caller takes a result, so a caller slower than the
+workers (writing three Parquet files per short run) would see finished results
+pile up; tasks are therefore handed to the pool in windows of a few dozen per
+worker, which keeps the driver's memory flat however many tasks there are.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from typing import Any
 from joblib import Parallel, delayed
 
 Task = tuple[Callable[..., Any], tuple[Any, ...]]
+
+#: tasks in flight per worker: enough that workers never wait between windows
+#: for long, few enough that unread results stay small
+WINDOW_PER_WORKER = 32
+#: the window on a Dask cluster, whose size the driver does not know in advance
+DASK_WINDOW = 512
 
 
 def _indexed(index: int, function: Callable[..., Any], arguments: tuple[Any, ...]) -> tuple[int, Any]:
@@ -52,16 +62,24 @@ def map_tasks(
                 yield index, function(*arguments)
                 advance()
             return
-        calls = (delayed(_indexed)(index, function, arguments) for index, (function, arguments) in enumerate(tasks))
+
+        def windows(size: int) -> Iterator[Any]:
+            for start in range(0, len(tasks), size):
+                window = enumerate(tasks[start : start + size], start)
+                yield (delayed(_indexed)(index, function, arguments) for index, (function, arguments) in window)
+
         if backend == "dask":
             from joblib import parallel_config
 
-            with parallel_config(backend="dask"):
-                for item in Parallel(return_as="generator_unordered")(calls):
-                    yield item
-                    advance()
+            with parallel_config(backend="dask"), Parallel(return_as="generator_unordered") as parallel:
+                for calls in windows(DASK_WINDOW):
+                    for item in parallel(calls):
+                        yield item
+                        advance()
             return
         n_jobs = available_cores() if jobs <= 0 else jobs
-        for item in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(calls):
-            yield item
-            advance()
+        with Parallel(n_jobs=n_jobs, return_as="generator_unordered") as parallel:
+            for calls in windows(WINDOW_PER_WORKER * n_jobs):
+                for item in parallel(calls):
+                    yield item
+                    advance()

@@ -99,7 +99,7 @@ def describe_values(values: dict[str, Any], labels: dict[str, str]) -> str:
     for path, value in values.items():
         label = labels.get(path, path)
         if isinstance(value, numbers.Number) and not isinstance(value, bool):
-            parts.append(f"{level(value)} {label}")
+            parts.append(f"{level(value)} {singular(label) if value == 1 else label}")
         else:
             parts.append(f"{label} {level(value)}")
     if not parts:
@@ -107,6 +107,16 @@ def describe_values(values: dict[str, Any], labels: dict[str, str]) -> str:
     if len(parts) == 1:
         return parts[0]
     return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def singular(label: str) -> str:
+    """``day nurses`` -> ``day nurse`` for a level of one; labels stated in the
+    singular, or not ending in a plain plural, are left as written."""
+    words = label.split(" ")
+    last = words[-1]
+    if len(last) > 3 and last.endswith("s") and not last.endswith(("ss", "us", "is")):
+        words[-1] = last[:-1]
+    return " ".join(words)
 
 
 def shorten(text: str, width: int = 38) -> str:

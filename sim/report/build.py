@@ -95,7 +95,7 @@ def build_report(
         charts = _draw_all(results, answer, staging / "charts", notes)
         animations, animation_note, gifs = _animations(results, answer, staging, animate, animation_days, notes)
         page = render(
-            title=f"{results.manifest.get('pathway_name') or results.name}: {results.name.replace('_', ' ')}",
+            title=f"{results.manifest.get('pathway_name') or results.name}: what-if report ({results.name})",
             subtitle=str(results.manifest.get("description") or "What-if comparison of local care configurations."),
             banner=_banner(results),
             headline=answer.headline,
