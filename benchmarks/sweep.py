@@ -84,10 +84,19 @@ def timed_sweep(path: Path, out: Path, **options) -> tuple[float, int]:
 
 
 def dask_sweep(path: Path, out: Path) -> tuple[float, int]:
-    """The same sweep through joblib's Dask backend on a LocalCluster of 2 worker processes."""
+    """The same sweep through joblib's Dask backend on a LocalCluster of 2 worker processes.
+
+    The workers' statistical profiler (a thread sampling every 10 ms, there for
+    the dashboard) is switched off, as the README advises for CPU-bound sweeps:
+    on a machine with as many workers as cores it competes with the runs.
+    """
+    import dask
     from dask.distributed import LocalCluster
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with (
+        dask.config.set({"distributed.worker.profile.enabled": False}),
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+    ):
         return timed_sweep(path, out, backend="dask", scheduler=cluster.scheduler_address)
 
 

@@ -71,7 +71,10 @@ def map_tasks(
         if backend == "dask":
             from joblib import parallel_config
 
-            with parallel_config(backend="dask"), Parallel(return_as="generator_unordered") as parallel:
+            # twice joblib's default in flight: a worker finishing a run finds
+            # the next already there, not a network round trip away
+
+            with parallel_config(backend="dask"), Parallel(return_as="generator_unordered", pre_dispatch="4 * n_jobs") as parallel:
                 for calls in windows(DASK_WINDOW):
                     for item in parallel(calls):
                         yield item
