@@ -39,7 +39,7 @@ lint: $(FULL)
 	$(BIN)/ruff check sim tests benchmarks data
 
 calibrate-demo: $(FULL)
-	$(BIN)/carepath calibrate outputs calibration/rn7.yaml --out results/calibration-demo --jobs 0
+	$(BIN)/carepath calibrate outputs calibration --out results/calibration-demo --jobs 0
 
 benchmarks: $(FULL)
 	for script in benchmarks/engine.py benchmarks/sweep.py benchmarks/report.py benchmarks/west_kent.py benchmarks/calibration.py; do \

@@ -7,6 +7,7 @@ never from tuned numbers; every random input has a fixed seed.
 
 from __future__ import annotations
 
+import json
 import math
 import textwrap
 from pathlib import Path
@@ -507,3 +508,78 @@ def test_closed_form_likelihoods_match_scipy_stats(name):
     np.testing.assert_allclose(family.logpdf(theta, x, np.log(x)), frozen.logpdf(x), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(family.logsf(theta, x, np.log(x)), frozen.logsf(x), rtol=1e-10, atol=1e-12)
     assert family.mean(theta) == pytest.approx(frozen.mean())
+
+
+# ---------------------------------------------------------------------------
+# the four Kent acute trusts: every calibration file, and one combined forecast
+
+KENT = {"RN7", "RPA", "RVV", "RWF"}
+
+
+def test_every_calibration_file_loads_and_its_pathway_passes_the_strict_check():
+    from sim.calibration.outputs import calibration_files
+    from sim.calibration.study import build_problem, load_study
+
+    problems = {}
+    for path in calibration_files([ROOT / "calibration"]):
+        study, document = load_study(path)
+        problem = build_problem(study, document)
+        problems[study.org_code] = problem
+        checked = carepath("check", path.parent / study.pathway, "--strict")
+        assert checked.exit_code == 0 and "0 unmarked" in checked.output, checked.output
+        assert str(problem.data_end) == "2024-09"
+        # priors wide enough for the trust's scale: the share of admissions discharged
+        # and the beds not modelled cover what the trust's own series show
+        ratio = problem.observed["discharges_per_day"] / problem.admissions
+        low, high = study.unknowns["admission_scale"].prior.bounds
+        for refit in (False, True):
+            first, last = problem.windows(refit)
+            share = ratio.loc[first:last].mean()  # over the months each fit sees (gaps skipped)
+            assert low + 0.1 < share < high - 0.1, (study.org_code, refit, share)
+        beds = problem.pathway_data["services"]["hospital"]["beds"]
+        assert study.unknowns["other_occupied"].prior.bounds[1] >= 0.5 * beds
+    assert set(problems) == KENT
+    # Medway's unreported and zero days are missing, never zero
+    rpa = problems["RPA"]
+    assert rpa.sources["discharges_per_day"]["missing"] >= 170
+    for name in ("discharges_per_day", "delayed_patients"):
+        monthly = rpa.observed[name]
+        assert monthly.loc["2024-06":"2024-08"].isna().all() and (monthly.dropna() > 0).all()
+
+
+def test_a_folder_of_calibrations_writes_one_forecast_with_every_org_code(tmp_path, monkeypatch):
+    """The combined writer, with the ABC and the simulation stubbed (fast): every trust in one forecast.csv."""
+    from sim.calibration import forecast as forecast_module
+    from sim.calibration import outputs
+    from sim.calibration.abc import Posterior
+
+    def posterior(problem, settings, first, last, folder, jobs=1, label="fit"):
+        rng = np.random.default_rng(20)
+        particles = pd.DataFrame({name: rng.uniform(*u.prior.bounds, 20) for name, u in problem.unknowns.items()})
+        generations = pd.DataFrame({"generation": [0], "epsilon": [1.0], "samples": [20], "particles": [20], "acceptance": [1.0]})
+        priors = {name: (u.prior.family, *u.prior.bounds) for name, u in problem.unknowns.items()}
+        return Posterior(particles, np.ones(20), generations, 20, first, last, priors)
+
+    def simulate(problem, params, first, last, seed, admissions=None):
+        months = pd.period_range(first, last, freq="M")
+        rng = np.random.default_rng(seed)
+        return pd.DataFrame({name: s.mean() * rng.lognormal(0, 0.03, len(months)) for name, s in problem.observed.items()}, index=months)
+
+    monkeypatch.setattr(outputs, "calibrate", posterior)
+    monkeypatch.setattr(forecast_module, "simulate_months", simulate)
+    (tmp_path / "report.html").write_text("left from a single file's run")
+    result = carepath("calibrate", "outputs", ROOT / "calibration", "--out", tmp_path, "--jobs", "1", "--draws", "10")
+    assert result.exit_code == 0, result.output
+    combined = pd.read_csv(tmp_path / "forecast.csv")
+    assert list(combined.columns) == outputs.FORECAST_COLUMNS
+    assert set(combined["org_code"]) == KENT
+    for org_code, rows in combined.groupby("org_code"):
+        assert len(rows) == 12 * 3 and set(rows["metric"]) == {"discharges_per_day", "delayed_patients", "ga_occupancy"}
+        assert rows["month"].min() == "2024-10" and rows["month"].max() == "2025-09"
+        own = pd.read_csv(tmp_path / org_code.lower() / "forecast.csv")
+        assert set(own["org_code"]) == {org_code} and len(own) == len(rows)
+    errors = pd.read_csv(tmp_path / "holdout_errors.csv")
+    assert set(errors["org_code"]) == KENT and errors.columns[0] == "org_code"
+    assert not (tmp_path / "report.html").exists() and "rvv/report.html" in (tmp_path / "index.html").read_text()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert sorted(summary["org_codes"]) == sorted(KENT)

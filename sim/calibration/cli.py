@@ -152,22 +152,36 @@ def aggregates(
 @app.command("outputs")
 @_user_errors
 def outputs(
-    study_file: Annotated[Path, typer.Argument(help="Calibration file (YAML), e.g. calibration/rn7.yaml.", show_default=False)],
-    out: Annotated[Path | None, typer.Option(help="Results folder (default results/calibration-<name>).")] = None,
+    study_files: Annotated[
+        list[Path],
+        typer.Argument(help="Calibration file(s) (YAML), e.g. calibration/rn7.yaml, or a folder of them (e.g. calibration).", show_default=False),
+    ],
+    out: Annotated[Path | None, typer.Option(help="Results folder (default results/calibration-<name>; for several files results/calibration-all).")] = None,
     jobs: Annotated[int, typer.Option(help="Parallel workers (0 = all cores).")] = 0,
     population: Annotated[int | None, typer.Option(help="Override the ABC population size.", min=10)] = None,
     generations: Annotated[int | None, typer.Option(help="Override the number of ABC generations.", min=1)] = None,
     draws: Annotated[int | None, typer.Option(help="Override the number of predictive draws.", min=10)] = None,
 ) -> None:
-    """Estimate unknowns by ABC-SMC, check on held-out months, forecast with 80% and 95% intervals."""
-    from sim.calibration.outputs import run_study
+    """Estimate unknowns by ABC-SMC, check on held-out months, forecast with 80% and 95% intervals.
+
+    Several files, or a folder, run one after another, each in its own subfolder,
+    and one forecast.csv holds them all.
+    """
+    from sim.calibration.outputs import run_studies, run_study
     from sim.calibration.study import load_study
 
-    study, _ = load_study(study_file)
-    folder = out or Path("results") / f"calibration-{study.name}"
-    results = run_study(study_file, folder, jobs=jobs, population=population, generations=generations, draws=draws)
-    print(f"{results['summary']['simulations']:,} simulations in {results['summary']['seconds']:.0f} s")
-    print(f"wrote {folder / 'forecast.csv'} and {folder / 'report.html'}")
+    if len(study_files) == 1 and not study_files[0].is_dir():
+        study, _ = load_study(study_files[0])
+        folder = out or Path("results") / f"calibration-{study.name}"
+        results = run_study(study_files[0], folder, jobs=jobs, population=population, generations=generations, draws=draws)
+        print(f"{results['summary']['simulations']:,} simulations in {results['summary']['seconds']:.0f} s")
+        print(f"wrote {folder / 'forecast.csv'} and {folder / 'report.html'}")
+        return
+    folder = out or Path("results") / "calibration-all"
+    results = run_studies(study_files, folder, jobs=jobs, population=population, generations=generations, draws=draws)
+    summary = results["summary"]
+    print(f"{len(summary['org_codes'])} calibrations ({', '.join(summary['org_codes'])}): {summary['simulations']:,} simulations in {summary['seconds']:.0f} s")
+    print(f"wrote {folder / 'forecast.csv'} (every org_code), {folder / 'holdout_errors.csv'} and {folder / 'index.html'}; each trust's outputs in its own subfolder")
 
 
 def register(root: typer.Typer) -> None:

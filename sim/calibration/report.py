@@ -199,4 +199,36 @@ def outputs_report(problem, results: dict) -> str:
     return page(f"carepath calibration: {problem.name} ({problem.org_code})", sections)
 
 
-__all__ = ["inputs_report", "outputs_report", "page", "png", "table_html"]
+def combined_report(studies: dict[str, dict], errors: pd.DataFrame, summary: dict) -> str:
+    """The index page of several calibrations: held-out errors side by side, links to each trust's report."""
+    rows = []
+    for org_code, result in studies.items():
+        problem, settings = result["problem"], result["summary"]["settings"]
+        link = f"<a href='{html.escape(problem.name)}/report.html'>{html.escape(problem.name)}/report.html</a>"
+        rows.append(
+            f"<tr><td>{html.escape(org_code)}</td><td>{link}</td><td>{result['summary']['seconds']:.0f}</td>"
+            f"<td>{result['summary']['simulations']:,}</td><td>{settings['population']}</td><td>{settings['generations']}</td>"
+            f"<td>{settings['predictive_draws']}</td></tr>"
+        )
+    runs = (
+        "<table><thead><tr><th>org_code</th><th>report</th><th>seconds</th><th>simulations</th>"
+        "<th>ABC population</th><th>generations</th><th>predictive draws</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+    sections = [
+        f"<h2>Runs</h2><p>{len(studies)} calibrations in {summary['seconds']:.0f} s, {summary['simulations']:,} simulations"
+        + (f", {summary['jobs']} workers" if summary.get("jobs") else "") + ".</p>" + runs
+    ]
+    if not errors.empty:
+        sections.append(
+            "<h2>Held-out months</h2><p>Each trust's forecast of its held-out months from its first fit alone (admissions projected, not observed): "
+            "MAPE, MAE and bias of the median; the share of months inside the 80% and 95% intervals. Missing months are left out, never counted as zero.</p>"
+            + table_html(errors)
+        )
+    forecasts = pd.concat([r["forecast"]["table"] for r in studies.values()], ignore_index=True)
+    first, last = forecasts["month"].min(), forecasts["month"].max()
+    ends = forecasts[forecasts["month"].isin([first, last])].drop(columns=["observed"], errors="ignore")
+    sections.append(f"<h2>Forecast</h2><p>First and last forecast month ({first}, {last}); every month is in forecast.csv.</p>" + table_html(ends))
+    return page("carepath calibration: " + ", ".join(studies), sections)
+
+
+__all__ = ["combined_report", "inputs_report", "outputs_report", "page", "png", "table_html"]
