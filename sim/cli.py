@@ -296,9 +296,13 @@ def print_scenarios(outcome) -> None:
     grid.add_column("acute admissions", justify="right")
     grid.add_column("admissions avoided", justify="right")
     grid.add_column("bed days saved", justify="right")
-    teams = [c for c in table.columns if c.startswith("within_target:") and not c.endswith(("_low", "_high"))]
-    if teams:
-        grid.add_column(f"within target ({teams[0].split(':', 1)[1]})", justify="right")
+    # teams with a response standard (a discharge team has none: its column is empty)
+    teams = [
+        c for c in table.columns
+        if c.startswith("within_target:") and not c.endswith(("_low", "_high")) and table[c].notna().any()
+    ][:2]
+    for team in teams:
+        grid.add_column(f"within target ({team.split(':', 1)[1]})", justify="right")
     grid.add_column("extra cost", justify="right")
     grid.add_column("cost per admission avoided", justify="right")
     for _, row in table.iterrows():
@@ -310,8 +314,7 @@ def print_scenarios(outcome) -> None:
             "-" if row["baseline"] else _ci(row, "admissions_avoided_per_year", "count"),
             "-" if row["baseline"] else _ci(row, "bed_days_saved_per_year", "count"),
         ]
-        if teams:
-            cells.append(format_value(row[teams[0]], "share"))
+        cells += [format_value(row[team], "share") for team in teams]
         cells += [
             "-" if row["baseline"] else format_value(row["extra_cost_per_year"], "GBP"),
             "-" if row["baseline"] else _ci(row, "cost_per_admission_avoided", "GBP"),
