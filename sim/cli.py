@@ -376,7 +376,7 @@ def check(
     expected = _expected_arrivals_per_year(network)
     stdout.print(
         f"ok: {pathway_file}: {pathway.name}: {len(pathway.localities)} localities "
-        f"({int(network.population.sum()):,} people), {len(pathway.services)} services, "
+        f"({round(float(network.population.sum())):,} people), {len(pathway.services)} services, "
         f"{len(pathway.steps)} steps, {len(pathway.exits)} exits; about {expected:,.0f} patients a year"
     )
     del HOURS_PER_YEAR
