@@ -115,7 +115,10 @@ def build_answer(
     rule = (
         "Recommended: the cheapest configuration (extra community cost a year) whose admissions avoided are as "
         "good as the best configuration's, within the best's 95% confidence interval, among those that avoid "
-        "admissions with confidence (the lower end of their interval above zero)."
+        "admissions with confidence (the lower end of their interval above zero). Extra community cost is "
+        "net: the configuration's community services (staff, step-up beds, hubs, care packages and step-down "
+        "or care-home beds after discharge) less the baseline's, so care no longer needed after an avoided "
+        "admission counts as a saving."
     )
     against = baseline_label(baseline_name)
     indexed = table.set_index("scenario", drop=False)
