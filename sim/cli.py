@@ -7,19 +7,17 @@ output written. Anything else is a bug in carepath and shows its traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from sim.errors import InputError
+from sim.errors import InputError, user_errors
 
 app = typer.Typer(
     name="carepath",
@@ -45,27 +43,6 @@ class _Stdout:
 
 
 stdout = _Stdout()
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def user_errors(function: F) -> F:
-    """Report InputError as one line and exit 2; nothing half-written is left behind."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except InputError as error:
-            for line in str(error).splitlines():
-                print(f"error: {line}", file=sys.stderr)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            print("interrupted: finished work is kept; run the same command again to resume", file=sys.stderr)
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
 
 def _duration(text: str | None, flag: str) -> float | None:
     from sim.units import parse_duration
@@ -214,7 +191,7 @@ def _service_kinds(summary) -> dict[str, str]:
 
 
 @app.command()
-@user_errors
+@user_errors(interrupted="interrupted: finished runs are kept; run the same command again to resume")
 def sweep(
     experiment_file: Annotated[Path, typer.Argument(help="The experiment file (YAML).", show_default=False)],
     jobs: Annotated[int, typer.Option(help="Local parallel workers (0 = all cores).")] = 0,

@@ -11,7 +11,13 @@ message on stderr and exit code 2. Nothing in the library calls ``sys.exit``.
 
 from __future__ import annotations
 
+import functools
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass
@@ -49,12 +55,14 @@ class InputError(Exception):
         return _one_line(f"{where}{key}{self.message}")
 
 
+#: characters that break a terminal line, written as their escapes instead
+_LINE_BREAKS = {ord(ch): ch.encode("unicode_escape").decode("ascii") for ch in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 def _one_line(text: str) -> str:
     """Escape line breaks a user's own text may carry (a key named ``"\\r"``), so one
     mistake is always one line on the terminal and in a log."""
-    if not any(ch in text for ch in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"):
-        return text
-    return "".join(ch.encode("unicode_escape").decode("ascii") if ch in "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029" else ch for ch in text)
+    return text.translate(_LINE_BREAKS)
 
 
 class InputErrors(InputError):  # noqa: N818 - a collection of InputError, named for what it holds
@@ -67,3 +75,31 @@ class InputErrors(InputError):  # noqa: N818 - a collection of InputError, named
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
+
+
+def user_errors(function: F | None = None, *, interrupted: str = "interrupted") -> Any:
+    """Decorate a command: an InputError becomes ``error: ...`` lines on stderr and
+    exit code 2, never a traceback; Ctrl-C prints ``interrupted`` and exits 130.
+
+    Every command module (``sim.cli``, report, animate, calibrate) uses this one
+    decorator. ``interrupted`` says what the user can do next (a sweep resumes).
+    """
+
+    def decorate(command: F) -> F:
+        import typer
+
+        @functools.wraps(command)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return command(*args, **kwargs)
+            except InputError as error:
+                for line in str(error).splitlines():
+                    print(f"error: {line}", file=sys.stderr)
+                raise typer.Exit(2) from None
+            except KeyboardInterrupt:
+                print(interrupted, file=sys.stderr)
+                raise typer.Exit(130) from None
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate(function) if function is not None else decorate

@@ -245,3 +245,11 @@ def test_team_with_no_staff_needs_somewhere_to_send_patients(tmp_path):
     # with a route for diverted patients, zero staff is the legal 'no service' baseline
     fixed = text.replace("    next: {home: 0.8, step_up: 0.2}\n", "    next: {home: 0.8, step_up: 0.2}\n    on_divert: admission\n")
     assert load_pathway(write(tmp_path, fixed, "fixed.yaml"))[0].services["team"].staff == 0
+
+
+def test_a_line_break_in_the_users_own_text_stays_on_one_line():
+    from sim.errors import InputError
+
+    message = str(InputError("unknown age band 'young' (expected one of: \r, old\n)", file="p.yaml", line=3, key="age_mix"))
+    assert message.splitlines() == [message]
+    assert message == "p.yaml:3: age_mix: unknown age band 'young' (expected one of: \\r, old\\n)"

@@ -240,3 +240,13 @@ def test_horizon_flag_overrides_the_experiment_and_keys_its_own_runs(tmp_path):
     wrong = runner.invoke(app, ["sweep", str(experiment), "--horizon", "10 days", "--warm-up", "20 days", "--out", str(tmp_path / "bad")])
     assert wrong.exit_code == 2 and "warm-up" in wrong.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_results_files_get_the_permissions_of_an_ordinary_file(tmp_path):
+    """Atomic writes go through mkstemp (mode 0600); shared results must not stay private."""
+    from sim.storage import write_text
+
+    mask = os.umask(0)
+    os.umask(mask)
+    written = write_text(tmp_path / "report.html", "<p>ok</p>")
+    assert written.stat().st_mode & 0o777 == 0o666 & ~mask

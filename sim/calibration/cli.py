@@ -8,36 +8,12 @@ line per problem on stderr and exit code 2, never a traceback.
 
 from __future__ import annotations
 
-import functools
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from sim.errors import InputError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _user_errors(function: F) -> F:
-    """InputError -> 'error: ...' lines on stderr and exit 2 (as the main CLI does)."""
-
-    @functools.wraps(function)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return function(*args, **kwargs)
-        except InputError as error:
-            for line in str(error).splitlines():
-                print(f"error: {line}", file=sys.stderr)
-            raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            print("interrupted", file=sys.stderr)
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
+from sim.errors import user_errors
 
 app = typer.Typer(
     help="Fit inputs from discharge data; fit unknowns to observed series (see calibration/README.md).",
@@ -60,7 +36,7 @@ def _bands(text: str) -> tuple[str, ...]:
 
 
 @app.command("check")
-@_user_errors
+@user_errors
 def check(
     spells_file: Annotated[Path, typer.Argument(help="Spell file (CSV).", show_default=False)],
     layout: SpellFormat = "carepath",
@@ -87,7 +63,7 @@ def _write_rejections(report, path: Path | None) -> None:
 
 
 @app.command("inputs")
-@_user_errors
+@user_errors
 def inputs(
     spells_file: Annotated[Path, typer.Argument(help="Spell file (CSV).", show_default=False)],
     layout: SpellFormat = "carepath",
@@ -129,7 +105,7 @@ def inputs(
 
 
 @app.command("aggregates")
-@_user_errors
+@user_errors
 def aggregates(
     table: Annotated[Path, typer.Argument(help="Published LOS table (CSV: provider_code, age_band, episodes, mean_los, median_los).", show_default=False)],
     provider: Annotated[str, typer.Option(help="Provider code, e.g. RVV or RN7.")],
@@ -150,7 +126,7 @@ def aggregates(
 
 
 @app.command("outputs")
-@_user_errors
+@user_errors
 def outputs(
     study_files: Annotated[
         list[Path],

@@ -17,7 +17,6 @@ interrupt:
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 import uuid
@@ -111,7 +110,6 @@ def build_report(
         )
         _publish(staging, target.parent, gifs)
         write_text(target, page)
-        _make_readable(target, target.parent / "charts", target.parent / ANIMATION_FOLDER)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ReportOutcome(
@@ -486,22 +484,6 @@ def _render_animations(results: SweepResults, answer: Answer, folder: Path, days
         )
         made.append(f"{stem}.gif")
     return made
-
-
-def _make_readable(*paths: Path) -> None:
-    """Give the page, charts and GIFs the usual permissions (temporary files are private).
-
-    Atomic writes go through ``tempfile.mkstemp``, which creates files readable by
-    their owner only; a report is meant to be shared, so it gets what the user's
-    umask would give a new file.
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    mode = 0o666 & ~umask
-    for path in paths:
-        for file in [path] if path.is_file() else (path.iterdir() if path.is_dir() else []):
-            if file.is_file():
-                file.chmod(mode)
 
 
 def _publish(staging: Path, destination: Path, gifs: list[str]) -> None:
